@@ -1,0 +1,76 @@
+// The record envelope: the value of every `records` entry and every merge
+// operand written to it. It carries the item JSON as delivered plus what the
+// merge operator needs to pick the latest copy without parsing that JSON.
+
+#ifndef TERRA_STORE_ENVELOPE_H_
+#define TERRA_STORE_ENVELOPE_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace terra::store {
+
+// Where a copy of a record came from.
+enum class Source : uint8_t {
+  kWebhook = 1,
+  kBackfill = 2,
+  kReconcile = 3,
+  kReplay = 4,
+};
+
+// Returns "webhook", "backfill", "reconcile" or "replay".
+std::string_view SourceName(Source source);
+
+// Parses a name returned by SourceName. Returns false for anything else.
+bool ParseSourceName(std::string_view name, Source* source);
+
+// One `data_enrichment` value and the copy it came from.
+struct EnrichmentValue {
+  int64_t ordering_ms = 0;
+  uint64_t sequence = 0;
+  std::string json;  // serialized JSON value, never `null`
+
+  friend bool operator==(const EnrichmentValue&,
+                         const EnrichmentValue&) = default;
+};
+
+// A stored copy of one record. Copies are ordered by (ordering_ms, sequence);
+// the greatest one wins a merge.
+struct Envelope {
+  int64_t ordering_ms = 0;  // unix ms: Terra's ordering timestamp, capped
+  uint64_t sequence = 0;    // store-wide write sequence of this copy
+  Source source = Source::kWebhook;
+  uint64_t delivery = 0;  // `deliveries` sequence this copy came from
+  std::string date;       // YYYY-MM-DD the record belongs to, or empty
+  std::string item_json;  // the item as delivered, serialized JSON
+
+  // For each key of the item's `data_enrichment` object, the non-null value
+  // from the latest copy that had one. A fresh copy lists its own non-null
+  // values; the merge operator keeps the latest per key, so a newer copy with
+  // a null score never erases an older score.
+  std::map<std::string, EnrichmentValue, std::less<>> enrichment;
+
+  friend bool operator==(const Envelope&, const Envelope&) = default;
+};
+
+// Serializes an envelope in the operand format described in envelope.cc.
+std::string EncodeEnvelope(const Envelope& envelope);
+
+// Parses bytes written by EncodeEnvelope. Returns false, leaving `envelope`
+// unspecified, if the bytes are malformed or of an unknown version.
+[[nodiscard]] bool DecodeEnvelope(std::string_view bytes, Envelope* envelope);
+
+// Returns true if copy `a` is newer than copy `b` by (ordering_ms, sequence).
+bool IsNewer(const Envelope& a, const Envelope& b);
+
+// Returns the item JSON as readers should see it: `item_json` with each
+// `data_enrichment` key replaced by its value from `enrichment`. Returns
+// `item_json` unchanged when there is nothing to overlay. Returns false in
+// `*ok` (when given) if item_json is not a JSON object.
+std::string MaterializeItem(const Envelope& envelope, bool* ok = nullptr);
+
+}  // namespace terra::store
+
+#endif  // TERRA_STORE_ENVELOPE_H_

@@ -1,0 +1,62 @@
+// Read-side queries over a store, shared by terra-syncctl and the tests:
+// resolving user ids to connections and walking records with filters. Results
+// stream through callbacks; nothing buffers a whole result.
+
+#ifndef TERRA_STORE_QUERIES_H_
+#define TERRA_STORE_QUERIES_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "store/connection.h"
+#include "store/envelope.h"
+#include "store/status.h"
+
+namespace terra::store {
+
+class Store;
+
+// Looks up the connection id of a Terra user id (old or new after a reauth).
+// Returns NotFound if the user id is unknown.
+[[nodiscard]] Status ResolveConnection(const Store& store,
+                                       std::string_view user_id,
+                                       std::string* connection_id);
+
+// Calls `visit` for each connection in key order; stops early when it
+// returns false.
+[[nodiscard]] Status ForEachConnection(
+    const Store& store,
+    const std::function<bool(std::string_view connection_id,
+                             const Connection& connection)>& visit);
+
+// Filter for ForEachRecord. Empty fields match everything.
+struct RecordFilter {
+  std::string connection_id;  // resolved from a user id by the caller
+  std::string type;           // data type, for example "sleep"
+  std::string from_date;      // YYYY-MM-DD, inclusive
+  std::string to_date;        // YYYY-MM-DD, inclusive
+  std::string natural_id;     // exact natural id
+};
+
+// One record as readers see it.
+struct RecordView {
+  std::string_view connection_id;
+  std::string_view type;
+  std::string_view natural_id;
+  const Envelope* envelope;  // item_json already materialized
+};
+
+// Calls `visit` for each record that matches `filter`, in key order; stops
+// early when it returns false. Sessions are selected by their current date: an
+// index entry whose date no longer matches its record is skipped. A malformed
+// record is reported through `on_malformed` (when given) and skipped.
+[[nodiscard]] Status ForEachRecord(
+    const Store& store, const RecordFilter& filter,
+    const std::function<bool(const RecordView& record)>& visit,
+    const std::function<void(std::string_view key)>& on_malformed = {});
+
+}  // namespace terra::store
+
+#endif  // TERRA_STORE_QUERIES_H_

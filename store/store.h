@@ -1,0 +1,136 @@
+// The embedded RocksDB store: column families, options, format version and
+// the store-wide sequence counter. It knows nothing of HTTP.
+//
+// Thread safety: every method may be called from any thread once Open has
+// returned.
+
+#ifndef TERRA_STORE_STORE_H_
+#define TERRA_STORE_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/status.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Iterator;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace terra::store {
+
+// Column families, as listed in the store layout.
+enum class Family {
+  kRecords,         // connection / type / natural id -> merged envelope
+  kSessionsByDate,  // connection / type / date / summary id -> empty
+  kDeliveries,      // sequence (big-endian) -> DeliveryRecord
+  kDedup,           // trace id -> DedupEntry
+  kConnections,     // connection id -> merged Connection
+  kUserIds,         // Terra user id -> connection id
+  kJobs,            // job sequence (big-endian) -> job JSON
+  kMeta,            // name -> value
+};
+
+// Returns the column family name of `family`, for example "records".
+std::string_view FamilyName(Family family);
+
+// Format version this build writes. A store with a greater version is
+// rejected at open with Status::kNewerFormat.
+inline constexpr int kFormatVersion = 1;
+
+// Names of entries in the `meta` family.
+inline constexpr std::string_view kMetaFormatVersion = "format_version";
+inline constexpr std::string_view kMetaLastSequence = "last_sequence";
+inline constexpr std::string_view kMetaLastHealthcheck = "last_healthcheck_ms";
+inline constexpr std::string_view kMetaLargeRequestPrefix = "large_request/";
+
+// How to open a store. Sizes are in bytes.
+struct StoreOptions {
+  std::string path;  // directory of the store; must exist
+
+  // Shared LRU block cache for all column families.
+  size_t block_cache_bytes = 32 << 20;
+
+  // Memtable size per column family before a flush.
+  size_t write_buffer_bytes = 16 << 20;
+
+  // Merge operands of one key that a memtable collects before a write merges
+  // them, so a date re-delivered all day still reads in one step.
+  size_t max_successive_merges = 16;
+
+  // Open as a read-only secondary instance that follows a primary (which may
+  // be running). `secondary_path` is a scratch directory for its own logs.
+  bool secondary = false;
+  std::string secondary_path;
+};
+
+class Store {
+ public:
+  // Opens the store at options.path. An existing empty directory becomes a
+  // new store of kFormatVersion. Fails with kInvalidArgument if the directory
+  // does not exist or holds something that is not a terra-sync store, kBusy if
+  // another process holds its lock, kNewerFormat if it was written by a newer
+  // format, and kCorruption or kIoError as RocksDB reports them. Each message
+  // names the path and what to do.
+  [[nodiscard]] static Status Open(const StoreOptions& options,
+                                   std::unique_ptr<Store>* store);
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Returns the next store-wide sequence number. Numbers are unique and
+  // increase within a process and across restarts, because each commit
+  // records the highest number handed out so far (see Committer).
+  uint64_t NextSequence();
+
+  // Returns the highest sequence number handed out so far.
+  uint64_t LastSequence() const;
+
+  // Reads one value. Returns NotFound if `key` is absent.
+  [[nodiscard]] Status Get(Family family, std::string_view key,
+                           std::string* value) const;
+
+  // Writes a batch; `sync` makes it durable before returning.
+  [[nodiscard]] Status Write(rocksdb::WriteBatch* batch, bool sync);
+
+  // A new iterator over `family`; the caller owns it.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(Family family) const;
+
+  // For a secondary instance: reads what the primary wrote since the last
+  // call. A no-op for a primary.
+  [[nodiscard]] Status CatchUp();
+
+  // Flushes every memtable to disk and waits; used by tests and shutdown.
+  [[nodiscard]] Status Flush();
+
+  // Compacts the whole key range of `family`; used by tests.
+  [[nodiscard]] Status CompactFamily(Family family);
+
+  // The format version recorded in the store.
+  int format_version() const { return format_version_; }
+  const std::string& path() const { return path_; }
+
+  // Low-level access for the store library's own components.
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* handle(Family family) const;
+
+ private:
+  Store() = default;
+
+  std::string path_;
+  int format_version_ = 0;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Family
+  std::atomic<uint64_t> last_sequence_{0};
+};
+
+}  // namespace terra::store
+
+#endif  // TERRA_STORE_STORE_H_
