@@ -1,0 +1,221 @@
+#include "store/queries.h"
+
+#include <rocksdb/iterator.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+
+#include "store/keys.h"
+#include "store/rocksdb_status.h"
+#include "store/store.h"
+
+namespace terra::store {
+namespace {
+
+// Types whose natural id is their date, and session types indexed by date in
+// `sessions_by_date`; DeliveryApplier keys records the same way.
+constexpr std::array<std::string_view, 4> kPerDateTypes = {
+    "daily", "body", "nutrition", "menstruation"};
+constexpr std::array<std::string_view, 3> kSessionTypes = {
+    "activity", "sleep", "health_observation"};
+
+bool IsPerDateType(std::string_view type) {
+  return std::find(kPerDateTypes.begin(), kPerDateTypes.end(), type) !=
+         kPerDateTypes.end();
+}
+
+bool IsSessionType(std::string_view type) {
+  return std::find(kSessionTypes.begin(), kSessionTypes.end(), type) !=
+         kSessionTypes.end();
+}
+
+bool HasDateFilter(const RecordFilter& filter) {
+  return !filter.from_date.empty() || !filter.to_date.empty();
+}
+
+bool DateInRange(std::string_view date, const RecordFilter& filter) {
+  if (!HasDateFilter(filter)) {
+    return true;
+  }
+  if (date.empty()) {
+    return false;
+  }
+  return (filter.from_date.empty() || date >= filter.from_date) &&
+         (filter.to_date.empty() || date <= filter.to_date);
+}
+
+std::string_view ToView(const rocksdb::Slice& slice) {
+  return std::string_view(slice.data(), slice.size());
+}
+
+// Calls visits for records; shared by the walks below.
+class RecordVisitor {
+ public:
+  RecordVisitor(const RecordFilter& filter,
+                const std::function<bool(const RecordView&)>& visit,
+                const std::function<void(std::string_view)>& on_malformed)
+      : filter_(filter), visit_(visit), on_malformed_(on_malformed) {}
+
+  // Decodes and materializes the record stored under `key` and visits it if
+  // it passes the filter and `date` (when not empty) is its current date.
+  // Returns false to stop the walk.
+  bool Visit(std::string_view key, std::string_view value,
+             std::string_view required_date) {
+    RecordKeyParts parts;
+    Envelope envelope;
+    bool materialized = false;
+    if (!ParseRecordKey(key, &parts) || !DecodeEnvelope(value, &envelope)) {
+      Malformed(key);
+      return true;
+    }
+    envelope.item_json = MaterializeItem(envelope, &materialized);
+    if (!materialized) {
+      Malformed(key);
+      return true;
+    }
+    if (!Matches(parts, envelope) ||
+        (!required_date.empty() && envelope.date != required_date)) {
+      return true;
+    }
+    return visit_({parts.connection, parts.type, parts.natural_id, &envelope});
+  }
+
+ private:
+  bool Matches(const RecordKeyParts& parts, const Envelope& envelope) const {
+    if ((!filter_.connection_id.empty() &&
+         parts.connection != filter_.connection_id) ||
+        (!filter_.type.empty() && parts.type != filter_.type) ||
+        (!filter_.natural_id.empty() &&
+         parts.natural_id != filter_.natural_id)) {
+      return false;
+    }
+    std::string_view date =
+        IsPerDateType(parts.type) ? parts.natural_id : envelope.date;
+    return DateInRange(date, filter_);
+  }
+
+  void Malformed(std::string_view key) const {
+    if (on_malformed_) {
+      on_malformed_(key);
+    }
+  }
+
+  const RecordFilter& filter_;
+  const std::function<bool(const RecordView&)>& visit_;
+  const std::function<void(std::string_view)>& on_malformed_;
+};
+
+// Walks `records` under the narrowest prefix the filter allows.
+Status WalkRecords(const Store& store, const RecordFilter& filter,
+                   RecordVisitor* visitor) {
+  std::string prefix;
+  if (!filter.connection_id.empty()) {
+    prefix = RecordPrefix(filter.connection_id, filter.type);
+  }
+  // A per-date type's natural id is its date, so the walk can start there.
+  std::string start = prefix;
+  if (!prefix.empty() && IsPerDateType(filter.type)) {
+    start += filter.from_date;
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it = store.NewIterator(Family::kRecords);
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    std::string_view key = ToView(it->key());
+    if (!key.starts_with(prefix)) {
+      break;
+    }
+    if (!visitor->Visit(key, ToView(it->value()), {})) {
+      break;
+    }
+  }
+  return FromRocksDb(it->status(), "reading records");
+}
+
+// Walks `sessions_by_date` for a session type and date range, and visits
+// each indexed record whose current date is the indexed one.
+Status WalkSessionIndex(const Store& store, const RecordFilter& filter,
+                        RecordVisitor* visitor) {
+  std::string prefix;
+  std::string start;
+  if (!filter.connection_id.empty()) {
+    prefix = SessionIndexPrefix(filter.connection_id, filter.type);
+    start = prefix + filter.from_date;
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it =
+      store.NewIterator(Family::kSessionsByDate);
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    std::string_view index_key = ToView(it->key());
+    SessionIndexKeyParts parts;
+    if (!index_key.starts_with(prefix)) {
+      break;
+    }
+    if (!ParseSessionIndexKey(index_key, &parts) || parts.type != filter.type ||
+        !DateInRange(parts.date, filter)) {
+      continue;
+    }
+
+    std::string key = RecordKey(parts.connection, parts.type, parts.summary_id);
+    std::string value;
+    Status status = store.Get(Family::kRecords, key, &value);
+    if (status.IsNotFound()) {
+      continue;
+    }
+    if (!status.ok()) {
+      return status;
+    }
+    if (!visitor->Visit(key, value, parts.date)) {
+      break;
+    }
+  }
+  return FromRocksDb(it->status(), "reading sessions_by_date");
+}
+
+}  // namespace
+
+Status ResolveConnection(const Store& store, std::string_view user_id,
+                         std::string* connection_id) {
+  if (!IsValidKeyComponent(user_id)) {
+    return Status::NotFound("user id \"" + std::string(user_id) +
+                            "\" is not a valid user id");
+  }
+  Status status = store.Get(Family::kUserIds, user_id, connection_id);
+  if (status.IsNotFound()) {
+    return Status::NotFound("user id " + std::string(user_id) +
+                            " is not in the store");
+  }
+  return status;
+}
+
+Status ForEachConnection(
+    const Store& store,
+    const std::function<bool(std::string_view connection_id,
+                             const Connection& connection)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it =
+      store.NewIterator(Family::kConnections);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Connection connection;
+    if (!DecodeConnection(ToView(it->value()), &connection)) {
+      return Status::Corruption("connection " + it->key().ToString() +
+                                " in store " + store.path() + " is malformed");
+    }
+    if (!visit(ToView(it->key()), connection)) {
+      break;
+    }
+  }
+  return FromRocksDb(it->status(), "reading connections");
+}
+
+Status ForEachRecord(
+    const Store& store, const RecordFilter& filter,
+    const std::function<bool(const RecordView& record)>& visit,
+    const std::function<void(std::string_view key)>& on_malformed) {
+  RecordVisitor visitor(filter, visit, on_malformed);
+  if (IsSessionType(filter.type) && HasDateFilter(filter)) {
+    return WalkSessionIndex(store, filter, &visitor);
+  }
+  return WalkRecords(store, filter, &visitor);
+}
+
+}  // namespace terra::store
