@@ -1,0 +1,488 @@
+#include "daemon/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/body_budget.h"
+#include "daemon/logging.h"
+#include "daemon/webhook_handler.h"
+
+namespace terra::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// Bytes read at once while waiting for the first byte of a request.
+constexpr size_t kFirstReadBytes = 16 << 10;
+
+std::string FormatEndpoint(const tcp::endpoint& endpoint) {
+  const asio::ip::address& address = endpoint.address();
+  if (address.is_v6()) {
+    return "[" + address.to_string() + "]:" + std::to_string(endpoint.port());
+  }
+  return address.to_string() + ":" + std::to_string(endpoint.port());
+}
+
+class Session;
+
+}  // namespace
+
+// Everything the acceptor and the sessions share.
+struct HttpServer::State {
+  State(asio::io_context& io_context_in, std::string path,
+        ListenerLimits limits_in, WebhookHandler* handler_in)
+      : io_context(io_context_in),
+        acceptor(asio::make_strand(io_context_in)),
+        webhook_path(std::move(path)),
+        limits(limits_in),
+        handler(handler_in),
+        budget(limits_in.max_inflight_body_bytes),
+        log_limiter(10, std::chrono::seconds(60)) {}
+
+  asio::io_context& io_context;
+  tcp::acceptor acceptor;
+  std::string webhook_path;
+  ListenerLimits limits;
+  WebhookHandler* handler;
+  BodyBudget budget;
+  LogRateLimiter log_limiter;
+  std::atomic<bool> shutting_down{false};
+
+  std::mutex sessions_mutex;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+
+  // Logs a rejected request, at most a few lines a minute per reason.
+  void LogRejected(std::string_view reason, const std::string& remote,
+                   std::string_view trace_id) {
+    uint64_t suppressed = 0;
+    if (!log_limiter.Allow(reason, &suppressed)) {
+      return;
+    }
+    if (suppressed > 0) {
+      spdlog::warn("{} similar rejections ({}) were not logged", suppressed,
+                   reason);
+    }
+    spdlog::warn("rejected request from {}: {} (trace id {})", remote, reason,
+                 trace_id.empty() ? "-" : trace_id);
+  }
+};
+
+namespace {
+
+using State = HttpServer::State;
+
+// One connection: reads requests one at a time, keep-alive until the peer
+// closes, an error, a timeout or shutdown.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<State> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {
+    beast::error_code ignored;
+    tcp::endpoint peer = stream_.socket().remote_endpoint(ignored);
+    remote_ = ignored ? "unknown" : FormatEndpoint(peer);
+  }
+
+  ~Session() {
+    std::lock_guard lock(state_->sessions_mutex);
+    state_->sessions.erase(this);
+  }
+
+  void Start() {
+    {
+      std::lock_guard lock(state_->sessions_mutex);
+      state_->sessions.emplace(this, weak_from_this());
+    }
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this()] { self->DoWaitForRequest(); });
+  }
+
+  // Closes the connection if it is between requests; a busy one closes after
+  // its answer. Runs on the session's strand.
+  void CloseIfIdle() {
+    if (!busy_) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream_.socket().close(ignored);
+    }
+  }
+
+  beast::tcp_stream::executor_type executor() { return stream_.get_executor(); }
+
+ private:
+  // Waits for the first byte of the next request under the idle timeout, so
+  // that the (shorter) read timeout applies only to a request in progress.
+  void DoWaitForRequest() {
+    if (state_->shutting_down) {
+      return Close();
+    }
+    if (buffer_.size() > 0) {
+      return DoReadHeader();
+    }
+    stream_.expires_after(state_->limits.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(kFirstReadBytes),
+        beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
+  }
+
+  void OnFirstBytes(beast::error_code error, size_t bytes) {
+    if (error) {
+      // End of stream, idle timeout and shutdown all end a connection that
+      // has no request in progress; nothing is lost.
+      return Close();
+    }
+    buffer_.commit(bytes);
+    DoReadHeader();
+  }
+
+  void DoReadHeader() {
+    busy_ = true;
+    header_parser_.emplace();
+    header_parser_->header_limit(
+        static_cast<std::uint32_t>(state_->limits.max_header_bytes));
+    header_parser_->body_limit(state_->limits.max_body_bytes);
+    stream_.expires_after(state_->limits.read_timeout);
+    http::async_read_header(
+        stream_, buffer_, *header_parser_,
+        beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code error, size_t) {
+    if (error == http::error::header_limit) {
+      return Reject(431, "request header fields too large", true);
+    }
+    if (error == beast::error::timeout) {
+      state_->LogRejected("header read timed out", remote_, {});
+      return Close();
+    }
+    if (error == http::error::end_of_stream || error == asio::error::eof ||
+        error == asio::error::operation_aborted) {
+      return Close();
+    }
+    if (error) {
+      return Reject(400, "malformed HTTP request", true);
+    }
+
+    const auto& request = header_parser_->get();
+    std::string_view target = request.target();
+    std::string_view path = target.substr(0, target.find('?'));
+    bool body_pending = header_parser_->chunked() ||
+                        header_parser_->content_length().value_or(0) > 0;
+
+    if (path != state_->webhook_path) {
+      return Reject(404, "not found: webhooks are accepted on " +
+                             state_->webhook_path, body_pending);
+    }
+    if (request.method() != http::verb::post) {
+      return Reject(405, "method not allowed: use POST", body_pending);
+    }
+    if (!header_parser_->chunked() && !header_parser_->content_length()) {
+      return Reject(411, "length required: send Content-Length", true);
+    }
+    if (header_parser_->content_length().value_or(0) >
+        state_->limits.max_body_bytes) {
+      return Reject(413, "payload too large: the limit is " +
+                             std::to_string(state_->limits.max_body_bytes) +
+                             " bytes", true);
+    }
+
+    // NOTE: a chunked body's size is unknown up front, so it reserves the
+    // largest allowed body from the budget.
+    size_t bytes = header_parser_->chunked()
+                       ? state_->limits.max_body_bytes
+                       : static_cast<size_t>(*header_parser_->content_length());
+    state_->budget.Acquire(
+        bytes, stream_.get_executor(), state_->limits.budget_wait,
+        [self = shared_from_this(), bytes](bool granted) {
+          self->OnBudget(granted, bytes);
+        });
+  }
+
+  void OnBudget(bool granted, size_t bytes) {
+    if (!granted) {
+      return Reject(503, "too many request bodies in memory, retry later",
+                    true);
+    }
+    reserved_bytes_ = bytes;
+
+    body_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    body_parser_->body_limit(state_->limits.max_body_bytes);
+
+    if (beast::iequals(body_parser_->get()[http::field::expect],
+                       "100-continue")) {
+      auto go_ahead = std::make_shared<http::response<http::empty_body>>(
+          http::status::continue_, body_parser_->get().version());
+      http::async_write(stream_, *go_ahead,
+                        [self = shared_from_this(), go_ahead](
+                            beast::error_code error, size_t) {
+                          if (error) {
+                            return self->Close();
+                          }
+                          self->DoReadBody();
+                        });
+      return;
+    }
+    DoReadBody();
+  }
+
+  // Reads the body in steps, each under the read timeout, so a slow but
+  // steady sender of a large body is not cut off while a stalled one is.
+  void DoReadBody() {
+    stream_.expires_after(state_->limits.read_timeout);
+    http::async_read_some(
+        stream_, buffer_, *body_parser_,
+        beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+  }
+
+  void OnBody(beast::error_code error, size_t) {
+    if (error == http::error::body_limit) {
+      return Reject(413, "payload too large: the limit is " +
+                             std::to_string(state_->limits.max_body_bytes) +
+                             " bytes", true);
+    }
+    if (error == beast::error::timeout) {
+      state_->LogRejected("body read timed out", remote_, TraceId());
+      return Close();
+    }
+    if (error) {
+      return Close();
+    }
+    if (!body_parser_->is_done()) {
+      return DoReadBody();
+    }
+    Dispatch();
+  }
+
+  std::string_view TraceId() const {
+    if (!body_parser_) {
+      return {};
+    }
+    return body_parser_->get()["X-Terra-Trace-Id"];
+  }
+
+  void Dispatch() {
+    auto& request = body_parser_->get();
+    keep_alive_ = request.keep_alive();
+
+    WebhookRequest webhook;
+    for (const auto& field : request) {
+      if (beast::iequals(field.name_string(), "terra-signature")) {
+        webhook.signatures.emplace_back(field.value());
+      }
+    }
+    for (const auto& field : request) {
+      if (beast::iequals(field.name_string(), "X-Terra-Signature")) {
+        webhook.signatures.emplace_back(field.value());
+      }
+    }
+    webhook.trace_id = std::string(request["X-Terra-Trace-Id"]);
+    webhook.terra_reference = std::string(request["terra-reference"]);
+    webhook.ordering_timestamp =
+        std::string(request["X-Terra-Ordering-Timestamp"]);
+    webhook.remote = remote_;
+    webhook.body = std::move(request.body());
+    body_parser_.reset();
+
+    // The commit may take longer than a read; the handler answers in time.
+    stream_.expires_never();
+    state_->handler->Handle(
+        std::move(webhook), [self = shared_from_this()](WebhookResponse response) {
+          asio::post(self->stream_.get_executor(),
+                     [self, response = std::move(response)]() mutable {
+                       self->Respond(response.status, std::move(response.reason),
+                                     !self->keep_alive_);
+                     });
+        });
+  }
+
+  void Reject(unsigned status, std::string reason, bool close) {
+    if (header_parser_ && !header_parser_->get().keep_alive()) {
+      close = true;
+    }
+    state_->LogRejected(reason, remote_, TraceId());
+    Respond(status, std::move(reason), close);
+  }
+
+  void Respond(unsigned status, std::string reason, bool close) {
+    close = close || state_->shutting_down;
+    auto response = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(status), 11);
+    response->set(http::field::server, "terra-syncd");
+    response->set(http::field::content_type, "text/plain; charset=utf-8");
+    if (status == 405) {
+      response->set(http::field::allow, "POST");
+    }
+    response->body() = std::move(reason) + "\n";
+    response->keep_alive(!close);
+    response->prepare_payload();
+
+    stream_.expires_after(state_->limits.read_timeout);
+    http::async_write(
+        stream_, *response,
+        [self = shared_from_this(), response, close](beast::error_code error,
+                                                     size_t) {
+          self->OnWritten(error, close);
+        });
+  }
+
+  void OnWritten(beast::error_code error, bool close) {
+    if (reserved_bytes_ > 0) {
+      state_->budget.Release(reserved_bytes_);
+      reserved_bytes_ = 0;
+    }
+    header_parser_.reset();
+    body_parser_.reset();
+    busy_ = false;
+    if (error || close) {
+      return Close();
+    }
+    DoWaitForRequest();
+  }
+
+  void Close() {
+    busy_ = false;
+    if (reserved_bytes_ > 0) {
+      state_->budget.Release(reserved_bytes_);
+      reserved_bytes_ = 0;
+    }
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<State> state_;
+  std::string remote_;
+  std::optional<http::request_parser<http::empty_body>> header_parser_;
+  std::optional<http::request_parser<http::string_body>> body_parser_;
+  size_t reserved_bytes_ = 0;
+  bool busy_ = false;
+  bool keep_alive_ = true;
+};
+
+void DoAccept(std::shared_ptr<State> state);
+
+void OnAccept(std::shared_ptr<State> state, beast::error_code error,
+              tcp::socket socket) {
+  if (error == asio::error::operation_aborted || !state->acceptor.is_open()) {
+    return;  // the acceptor was closed for shutdown
+  }
+  if (error) {
+    spdlog::warn("accept failed: {}", error.message());
+    return DoAccept(std::move(state));
+  }
+
+  size_t open = 0;
+  {
+    std::lock_guard lock(state->sessions_mutex);
+    open = state->sessions.size();
+  }
+  if (open >= state->limits.max_connections) {
+    beast::error_code ignored;
+    tcp::endpoint peer = socket.remote_endpoint(ignored);
+    state->LogRejected("connection limit reached", FormatEndpoint(peer), {});
+    socket.close(ignored);
+  } else {
+    std::make_shared<Session>(std::move(socket), state)->Start();
+  }
+  DoAccept(std::move(state));
+}
+
+void DoAccept(std::shared_ptr<State> state) {
+  State* raw = state.get();
+  raw->acceptor.async_accept(
+      asio::make_strand(raw->io_context),
+      [state = std::move(state)](beast::error_code error,
+                                 tcp::socket socket) mutable {
+        OnAccept(std::move(state), error, std::move(socket));
+      });
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io_context, std::string webhook_path,
+                       ListenerLimits limits, WebhookHandler* handler)
+    : state_(std::make_shared<State>(io_context, std::move(webhook_path),
+                                     limits, handler)) {}
+
+HttpServer::~HttpServer() = default;
+
+bool HttpServer::Listen(const Endpoint& endpoint, std::string* error) {
+  beast::error_code code;
+  asio::ip::address address = asio::ip::make_address(endpoint.address, code);
+  if (code) {
+    *error = "invalid listen address " + endpoint.address + ": " + code.message();
+    return false;
+  }
+  tcp::endpoint local(address, endpoint.port);
+  std::string where = FormatEndpoint(local);
+
+  tcp::acceptor& acceptor = state_->acceptor;
+  acceptor.open(local.protocol(), code);
+  if (!code) {
+    acceptor.set_option(asio::socket_base::reuse_address(true), code);
+  }
+  if (!code) {
+    acceptor.bind(local, code);
+  }
+  if (!code) {
+    acceptor.listen(asio::socket_base::max_listen_connections, code);
+  }
+  if (code) {
+    *error = "cannot listen on " + where + ": " + code.message();
+    return false;
+  }
+  DoAccept(state_);
+  return true;
+}
+
+Endpoint HttpServer::local_endpoint() const {
+  beast::error_code ignored;
+  tcp::endpoint local = state_->acceptor.local_endpoint(ignored);
+  return Endpoint{local.address().to_string(), local.port()};
+}
+
+void HttpServer::BeginShutdown() {
+  state_->shutting_down = true;
+  asio::post(state_->acceptor.get_executor(), [state = state_] {
+    beast::error_code ignored;
+    state->acceptor.close(ignored);
+  });
+
+  // Sessions are collected first: the last reference to one may drop here,
+  // and its destructor takes sessions_mutex.
+  std::vector<std::shared_ptr<Session>> open;
+  {
+    std::lock_guard lock(state_->sessions_mutex);
+    for (auto& [raw, weak] : state_->sessions) {
+      if (auto session = weak.lock()) {
+        open.push_back(std::move(session));
+      }
+    }
+  }
+  for (auto& session : open) {
+    asio::post(session->executor(), [session] { session->CloseIfIdle(); });
+  }
+}
+
+size_t HttpServer::open_connections() const {
+  std::lock_guard lock(state_->sessions_mutex);
+  return state_->sessions.size();
+}
+
+}  // namespace terra::daemon
