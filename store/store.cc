@@ -1,0 +1,337 @@
+// Opening, creating and tuning the RocksDB store.
+//
+// The `meta` family stores format_version and last_sequence as decimal ASCII
+// strings (for example "1" and "42"), so that a dump shows them as they are.
+
+#include "store/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <system_error>
+
+#include "store/merge_operators.h"
+#include "store/rocksdb_status.h"
+
+namespace terra::store {
+namespace {
+
+constexpr size_t kFamilyCount = static_cast<size_t>(Family::kMeta) + 1;
+
+// Raw bodies of up to 128 MiB live in `deliveries`. Values from this size up
+// go to blob files, so that compaction of the LSM tree does not rewrite them.
+constexpr uint64_t kDeliveryMinBlobBytes = 4 << 10;
+
+// Bloom filter bits per key: about a 1% false positive rate for point reads
+// of `records` and `dedup`.
+constexpr double kBloomBitsPerKey = 10;
+
+std::string NotAStoreMessage(const std::string& path, std::string_view why) {
+  return path + " is not a terra-sync store (" + std::string(why) +
+         "); point the store path at an empty directory or an existing store";
+}
+
+// Checks that `path` is a directory and sets `*empty` if it has no entries.
+Status InspectDirectory(const std::string& path, bool* empty) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(path, error)) {
+    return Status::InvalidArgument(
+        "store directory " + path +
+        " does not exist; create it, owned by the user that terra-syncd runs "
+        "as, and start again");
+  }
+
+  *empty = std::filesystem::is_empty(path, error);
+  if (error) {
+    return Status::IoError("failed to list store directory " + path + ": " +
+                           error.message());
+  }
+  return Status::Ok();
+}
+
+bool ParseDecimal(std::string_view text, uint64_t* value) {
+  const char* end = text.data() + text.size();
+  auto [ptr, error] = std::from_chars(text.data(), end, *value);
+  return !text.empty() && error == std::errc() && ptr == end;
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(
+    Family family, const StoreOptions& options,
+    const std::shared_ptr<rocksdb::TableFactory>& table_factory) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.compaction_style = rocksdb::kCompactionStyleLevel;
+  cf.write_buffer_size = options.write_buffer_bytes;
+  cf.table_factory = table_factory;
+
+  switch (family) {
+    case Family::kRecords:
+      cf.merge_operator = NewRecordMergeOperator();
+      cf.max_successive_merges = options.max_successive_merges;
+      break;
+    case Family::kConnections:
+      cf.merge_operator = NewConnectionMergeOperator();
+      break;
+    case Family::kDeliveries:
+      cf.enable_blob_files = true;
+      cf.min_blob_size = kDeliveryMinBlobBytes;
+      break;
+    default:
+      break;
+  }
+  return cf;
+}
+
+// Descriptors of every Family in Family order, then "default".
+std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
+    const StoreOptions& options) {
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  std::shared_ptr<rocksdb::TableFactory> table_factory(
+      rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (size_t i = 0; i < kFamilyCount; ++i) {
+    Family family = static_cast<Family>(i);
+    descriptors.emplace_back(std::string(FamilyName(family)),
+                             FamilyOptions(family, options, table_factory));
+  }
+  rocksdb::ColumnFamilyOptions default_options;
+  default_options.table_factory = table_factory;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, default_options);
+  return descriptors;
+}
+
+// Checks that the RocksDB database at `path` has every family of this build.
+Status CheckFamilies(const std::string& path) {
+  std::vector<std::string> names;
+  rocksdb::Status status =
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  if (!status.ok()) return FromRocksDb(status, "read store " + path);
+
+  for (size_t i = 0; i < kFamilyCount; ++i) {
+    std::string_view name = FamilyName(static_cast<Family>(i));
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return Status::InvalidArgument(NotAStoreMessage(
+          path, "it has no column family " + std::string(name)));
+    }
+  }
+  return Status::Ok();
+}
+
+// Opens the database with every family; `handles` follow Family order, then
+// "default".
+Status OpenDb(const StoreOptions& options, bool creating, rocksdb::DB** db,
+              std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = creating;
+  db_options.create_missing_column_families = creating;
+  if (!options.secondary) {
+    rocksdb::Status status = rocksdb::DB::Open(
+        db_options, options.path, Descriptors(options), handles, db);
+    return FromRocksDb(status, "open store " + options.path);
+  }
+
+  // A secondary instance must keep every table file open to follow the
+  // primary's compactions.
+  db_options.max_open_files = -1;
+  std::error_code error;
+  std::filesystem::create_directories(options.secondary_path, error);
+  rocksdb::Status status = rocksdb::DB::OpenAsSecondary(
+      db_options, options.path, options.secondary_path, Descriptors(options),
+      handles, db);
+  return FromRocksDb(status, "open store " + options.path +
+                                 " as a secondary instance in " +
+                                 options.secondary_path);
+}
+
+Status ReadMetaNumber(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
+                      std::string_view name, uint64_t* value) {
+  std::string bytes;
+  rocksdb::Status status = db->Get(rocksdb::ReadOptions(), meta, name, &bytes);
+  if (!status.ok()) {
+    return FromRocksDb(status, "read meta " + std::string(name));
+  }
+  if (!ParseDecimal(bytes, value)) {
+    return Status::Corruption("meta " + std::string(name) +
+                              " is not a decimal number: '" + bytes + "'");
+  }
+  return Status::Ok();
+}
+
+// Reads format_version and last_sequence of an existing store and checks
+// that this build can read it.
+Status LoadMeta(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
+                const std::string& path, uint64_t* format_version,
+                uint64_t* last_sequence) {
+  Status status = ReadMetaNumber(db, meta, kMetaFormatVersion, format_version);
+  if (status.IsNotFound()) {
+    return Status::InvalidArgument(
+        NotAStoreMessage(path, "it records no format version"));
+  }
+  if (!status.ok()) return status;
+  if (*format_version > static_cast<uint64_t>(kFormatVersion)) {
+    return Status::NewerFormat(
+        "store " + path + " has format version " +
+        std::to_string(*format_version) + ", this build reads up to " +
+        std::to_string(kFormatVersion) + "; upgrade terra-sync");
+  }
+
+  // A store that never committed anything has no last_sequence yet.
+  *last_sequence = 0;
+  status = ReadMetaNumber(db, meta, kMetaLastSequence, last_sequence);
+  return status.IsNotFound() ? Status::Ok() : status;
+}
+
+Status InitializeMeta(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
+                      const std::string& path) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  rocksdb::Status status = db->Put(options, meta, kMetaFormatVersion,
+                                   std::to_string(kFormatVersion));
+  return FromRocksDb(status, "initialize new store " + path);
+}
+
+}  // namespace
+
+std::string_view FamilyName(Family family) {
+  switch (family) {
+    case Family::kRecords:
+      return "records";
+    case Family::kSessionsByDate:
+      return "sessions_by_date";
+    case Family::kDeliveries:
+      return "deliveries";
+    case Family::kDedup:
+      return "dedup";
+    case Family::kConnections:
+      return "connections";
+    case Family::kUserIds:
+      return "user_ids";
+    case Family::kJobs:
+      return "jobs";
+    case Family::kMeta:
+      return "meta";
+  }
+  return "unknown";
+}
+
+Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
+  if (options.secondary && options.secondary_path.empty()) {
+    return Status::InvalidArgument(
+        "opening store " + options.path +
+        " as a secondary instance requires a secondary_path");
+  }
+  bool empty = false;
+  Status status = InspectDirectory(options.path, &empty);
+  if (!status.ok()) return status;
+
+  // Only a primary turns an empty directory into a store. Anything else must
+  // already be a RocksDB database with our families.
+  bool creating = empty && !options.secondary;
+  if (!creating) {
+    if (!std::filesystem::exists(options.path + "/CURRENT")) {
+      return Status::InvalidArgument(
+          NotAStoreMessage(options.path, "it holds no RocksDB database"));
+    }
+    status = CheckFamilies(options.path);
+    if (!status.ok()) return status;
+  }
+
+  rocksdb::DB* db = nullptr;
+  std::unique_ptr<Store> opened(new Store());
+  opened->path_ = options.path;
+  status = OpenDb(options, creating, &db, &opened->handles_);
+  if (!status.ok()) return status;
+  opened->db_.reset(db);
+
+  uint64_t format_version = kFormatVersion;
+  uint64_t last_sequence = 0;
+  rocksdb::ColumnFamilyHandle* meta = opened->handle(Family::kMeta);
+  status = creating ? InitializeMeta(db, meta, options.path)
+                    : LoadMeta(db, meta, options.path, &format_version,
+                               &last_sequence);
+  if (!status.ok()) return status;
+  opened->format_version_ = static_cast<int>(format_version);
+  opened->last_sequence_.store(last_sequence);
+
+  *store = std::move(opened);
+  return Status::Ok();
+}
+
+Store::~Store() {
+  if (db_ == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    db_->DestroyColumnFamilyHandle(handle);
+  }
+  db_->Close().PermitUncheckedError();
+}
+
+uint64_t Store::NextSequence() { return last_sequence_.fetch_add(1) + 1; }
+
+uint64_t Store::LastSequence() const { return last_sequence_.load(); }
+
+Status Store::Get(Family family, std::string_view key,
+                  std::string* value) const {
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), handle(family), key, value);
+  if (status.IsNotFound()) return Status::NotFound("");
+  return FromRocksDb(status, "read " + std::string(FamilyName(family)) +
+                                 " from store " + path_);
+}
+
+Status Store::Write(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return FromRocksDb(db_->Write(options, batch), "write to store " + path_);
+}
+
+std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family family) const {
+  return std::unique_ptr<rocksdb::Iterator>(
+      db_->NewIterator(rocksdb::ReadOptions(), handle(family)));
+}
+
+Status Store::CatchUp() {
+  // A primary rejects TryCatchUpWithPrimary as NotSupported: nothing to do.
+  rocksdb::Status status = db_->TryCatchUpWithPrimary();
+  if (status.IsNotSupported()) return Status::Ok();
+  if (!status.ok()) {
+    return FromRocksDb(status, "catch up with the primary of store " + path_);
+  }
+
+  uint64_t format_version = 0;
+  uint64_t last_sequence = 0;
+  Status loaded = LoadMeta(db_.get(), handle(Family::kMeta), path_,
+                           &format_version, &last_sequence);
+  if (!loaded.ok()) return loaded;
+  last_sequence_.store(last_sequence);
+  return Status::Ok();
+}
+
+Status Store::Flush() {
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  return FromRocksDb(db_->Flush(options, handles_), "flush store " + path_);
+}
+
+Status Store::CompactFamily(Family family) {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kForce;
+  rocksdb::Status status =
+      db_->CompactRange(options, handle(family), nullptr, nullptr);
+  return FromRocksDb(status, "compact " + std::string(FamilyName(family)) +
+                                 " of store " + path_);
+}
+
+rocksdb::ColumnFamilyHandle* Store::handle(Family family) const {
+  return handles_[static_cast<size_t>(family)];
+}
+
+}  // namespace terra::store

@@ -1,0 +1,191 @@
+#include "store/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
+
+namespace terra::store {
+namespace {
+
+using terra::testing::TempDir;
+
+StoreOptions OptionsFor(const std::string& path) {
+  StoreOptions options;
+  options.path = path;
+  options.block_cache_bytes = 1 << 20;
+  options.write_buffer_bytes = 1 << 20;
+  return options;
+}
+
+Status PutMeta(Store* store, std::string_view name, std::string_view value) {
+  rocksdb::WriteBatch batch;
+  BOOST_REQUIRE(batch.Put(store->handle(Family::kMeta), name, value).ok());
+  return store->Write(&batch, true);
+}
+
+BOOST_AUTO_TEST_SUITE(store)
+
+BOOST_AUTO_TEST_CASE(new_store_in_empty_dir) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(OptionsFor(dir.path().string()), &store);
+  BOOST_TEST_REQUIRE(status.ok(), status.message());
+  BOOST_TEST(store->format_version() == kFormatVersion);
+  BOOST_TEST(store->LastSequence() == 0u);
+
+  std::string version;
+  BOOST_TEST(store->Get(Family::kMeta, kMetaFormatVersion, &version).ok());
+  BOOST_TEST(version == std::to_string(kFormatVersion));
+  std::string value;
+  BOOST_TEST(store->Get(Family::kRecords, "absent", &value).IsNotFound());
+}
+
+BOOST_AUTO_TEST_CASE(missing_dir_rejected) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(OptionsFor(dir.Sub("missing")), &store);
+  BOOST_TEST((status.code() == Status::Code::kInvalidArgument));
+  BOOST_TEST(status.message().find("does not exist") != std::string::npos);
+  BOOST_TEST(!std::filesystem::exists(dir.Sub("missing")));
+}
+
+BOOST_AUTO_TEST_CASE(foreign_dir_rejected) {
+  TempDir dir;
+  terra::testing::WriteFile(dir.Sub("notes.txt"), "hello");
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(OptionsFor(dir.path().string()), &store);
+  BOOST_TEST((status.code() == Status::Code::kInvalidArgument));
+  BOOST_TEST(status.message().find("is not a terra-sync store") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(plain_rocksdb_rejected) {
+  TempDir dir;
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  BOOST_REQUIRE(rocksdb::DB::Open(options, dir.path().string(), &db).ok());
+  BOOST_REQUIRE(db->Put(rocksdb::WriteOptions(), "k", "v").ok());
+  delete db;
+
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(OptionsFor(dir.path().string()), &store);
+  BOOST_TEST((status.code() == Status::Code::kInvalidArgument));
+  BOOST_TEST(status.message().find("is not a terra-sync store") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(newer_format_rejected) {
+  TempDir dir;
+  StoreOptions options = OptionsFor(dir.path().string());
+  {
+    std::unique_ptr<Store> store;
+    BOOST_REQUIRE(Store::Open(options, &store).ok());
+    BOOST_REQUIRE(PutMeta(store.get(), kMetaFormatVersion,
+                          std::to_string(kFormatVersion + 1))
+                      .ok());
+  }
+
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(options, &store);
+  BOOST_TEST((status.code() == Status::Code::kNewerFormat));
+  BOOST_TEST(status.message().find("upgrade terra-sync") != std::string::npos);
+  BOOST_TEST(store == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(sequence_continues_after_reopen) {
+  TempDir dir;
+  StoreOptions options = OptionsFor(dir.path().string());
+  uint64_t last = 0;
+  {
+    std::unique_ptr<Store> store;
+    BOOST_REQUIRE(Store::Open(options, &store).ok());
+    store->NextSequence();
+    last = store->NextSequence();
+    BOOST_REQUIRE(PutMeta(store.get(), kMetaLastSequence,
+                          std::to_string(store->LastSequence()))
+                      .ok());
+  }
+
+  std::unique_ptr<Store> store;
+  BOOST_REQUIRE(Store::Open(options, &store).ok());
+  BOOST_TEST(store->LastSequence() == last);
+  BOOST_TEST(store->NextSequence() == last + 1);
+}
+
+BOOST_AUTO_TEST_CASE(second_primary_busy) {
+  TempDir dir;
+  StoreOptions options = OptionsFor(dir.path().string());
+  std::unique_ptr<Store> first;
+  BOOST_REQUIRE(Store::Open(options, &first).ok());
+
+  std::unique_ptr<Store> second;
+  Status status = Store::Open(options, &second);
+  BOOST_TEST((status.code() == Status::Code::kBusy));
+  BOOST_TEST(status.message().find("in use by another process") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(secondary_sees_primary_writes) {
+  TempDir dir;
+  StoreOptions options = OptionsFor(dir.Sub("db"));
+  std::filesystem::create_directory(options.path);
+  std::unique_ptr<Store> primary;
+  BOOST_REQUIRE(Store::Open(options, &primary).ok());
+
+  StoreOptions secondary_options = options;
+  secondary_options.secondary = true;
+  secondary_options.secondary_path = dir.Sub("secondary");
+  std::unique_ptr<Store> secondary;
+  Status status = Store::Open(secondary_options, &secondary);
+  BOOST_TEST_REQUIRE(status.ok(), status.message());
+
+  rocksdb::WriteBatch batch;
+  BOOST_REQUIRE(batch.Put(primary->handle(Family::kJobs), "job", "1").ok());
+  BOOST_REQUIRE(primary->Write(&batch, true).ok());
+
+  std::string value;
+  BOOST_TEST(secondary->Get(Family::kJobs, "job", &value).IsNotFound());
+  BOOST_TEST(secondary->CatchUp().ok());
+  BOOST_TEST(secondary->Get(Family::kJobs, "job", &value).ok());
+  BOOST_TEST(value == "1");
+}
+
+BOOST_AUTO_TEST_CASE(secondary_of_empty_dir_rejected) {
+  TempDir dir;
+  StoreOptions options = OptionsFor(dir.Sub("db"));
+  std::filesystem::create_directory(options.path);
+  options.secondary = true;
+  options.secondary_path = dir.Sub("secondary");
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(options, &store);
+  BOOST_TEST((status.code() == Status::Code::kInvalidArgument));
+}
+
+BOOST_AUTO_TEST_CASE(flush_and_compact_keep_data) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  BOOST_REQUIRE(Store::Open(OptionsFor(dir.path().string()), &store).ok());
+  rocksdb::WriteBatch batch;
+  std::string body(64 << 10, 'b');  // above the blob threshold of deliveries
+  BOOST_REQUIRE(batch.Put(store->handle(Family::kDeliveries), "d", body).ok());
+  BOOST_REQUIRE(store->Write(&batch, false).ok());
+
+  BOOST_TEST(store->Flush().ok());
+  BOOST_TEST(store->CompactFamily(Family::kDeliveries).ok());
+  std::string value;
+  BOOST_TEST(store->Get(Family::kDeliveries, "d", &value).ok());
+  BOOST_TEST(value == body);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace terra::store
