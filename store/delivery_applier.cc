@@ -19,12 +19,12 @@ namespace {
 
 namespace json = boost::json;
 
-// How the natural id of a data item is found (see RecordKey).
+// Rule that finds the natural id of a data item (see RecordKey).
 enum class RecordKind {
   kPerDate,         // the date of metadata.start_time
   kSession,         // metadata.summary_id, indexed by date
   kPlannedWorkout,  // metadata.id
-  kHormone,         // the top-level timestamp's date-time string
+  kHormone,         // the top-level `timestamp`, as delivered
   kOther,           // summary_id, else metadata.id, else the start date
 };
 
@@ -117,7 +117,7 @@ std::string DatePrefix(std::string_view date_time) {
   return IsCalendarDate(date) ? std::string(date) : std::string();
 }
 
-// Where one data item is stored.
+// Natural id and date of one data item.
 struct ItemKey {
   std::string natural_id;  // empty when the item lacks it
   std::string date;        // empty when unknown
@@ -133,8 +133,8 @@ ItemKey FindItemKey(RecordKind kind, const json::object& item) {
       return {std::string(MetadataString(item, "summary_id")), start_date};
     case RecordKind::kPlannedWorkout: {
       // NOTE: Terra's schema of a planned workout item has a top-level
-      // planned_workout_id and no metadata object; metadata.id is read first
-      // so that both shapes are keyed.
+      // planned_workout_id and no metadata object. metadata.id is read first,
+      // and planned_workout_id keys the items that lack it.
       std::optional<std::string> id =
           metadata != nullptr ? FindId(*metadata, "id") : std::nullopt;
       if (!id) {

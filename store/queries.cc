@@ -49,7 +49,8 @@ std::string_view ToView(const rocksdb::Slice& slice) {
   return std::string_view(slice.data(), slice.size());
 }
 
-// Calls visits for records; shared by the walks below.
+// Record visitor shared by the walks below: decodes, materializes and
+// filters each record before calling `visit`.
 class RecordVisitor {
  public:
   RecordVisitor(const RecordFilter& filter,
@@ -57,8 +58,8 @@ class RecordVisitor {
                 const std::function<void(std::string_view)>& on_malformed)
       : filter_(filter), visit_(visit), on_malformed_(on_malformed) {}
 
-  // Decodes and materializes the record stored under `key` and visits it if
-  // it passes the filter and `date` (when not empty) is its current date.
+  // Visits the record stored under `key` if it passes the filter and, when
+  // `required_date` is not empty, its current date is `required_date`.
   // Returns false to stop the walk.
   bool Visit(std::string_view key, std::string_view value,
              std::string_view required_date) {
