@@ -1,0 +1,361 @@
+// The group-commit loop. Each group becomes one rocksdb::WriteBatch: the
+// requests' own writes, a `dedup` entry per request that has a key, and
+// meta last_sequence (decimal ASCII) set to the highest sequence handed out,
+// so that sequences continue after a restart.
+
+#include "store/committer.h"
+
+#include <rocksdb/db.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <exception>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "store/rocksdb_status.h"
+#include "store/store.h"
+
+namespace terra::store {
+namespace {
+
+constexpr size_t kFamilyCount = static_cast<size_t>(Family::kMeta) + 1;
+
+uint64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void PutFixed64(std::string* out, uint64_t value) {
+  for (int i = 0; i < 8; ++i) {
+    out->push_back(static_cast<char>(value & 0xff));
+    value >>= 8;
+  }
+}
+
+uint64_t ReadFixed64(std::string_view bytes) {
+  uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) {
+    value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  }
+  return value;
+}
+
+size_t RequestBytes(const CommitRequest& request) {
+  return request.batch.GetDataSize() + request.dedup_key.size() +
+         request.dedup_value.size();
+}
+
+// Re-adds every record of a request's batch to the group batch, since
+// RocksDB's public WriteBatch API has no append.
+class AppendHandler : public rocksdb::WriteBatch::Handler {
+ public:
+  AppendHandler(const Store& store, rocksdb::WriteBatch* target)
+      : target_(target) {
+    handles_[0] = store.db()->DefaultColumnFamily();
+    for (size_t i = 0; i < kFamilyCount; ++i) {
+      rocksdb::ColumnFamilyHandle* handle =
+          store.handle(static_cast<Family>(i));
+      handles_[handle->GetID()] = handle;
+    }
+  }
+
+  rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    rocksdb::ColumnFamilyHandle* handle = Find(id);
+    if (handle == nullptr) return UnknownFamily(id);
+    return target_->Put(handle, key, value);
+  }
+
+  rocksdb::Status MergeCF(uint32_t id, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+    rocksdb::ColumnFamilyHandle* handle = Find(id);
+    if (handle == nullptr) return UnknownFamily(id);
+    return target_->Merge(handle, key, value);
+  }
+
+  rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& key) override {
+    rocksdb::ColumnFamilyHandle* handle = Find(id);
+    if (handle == nullptr) return UnknownFamily(id);
+    return target_->Delete(handle, key);
+  }
+
+  rocksdb::Status SingleDeleteCF(uint32_t id,
+                                 const rocksdb::Slice& key) override {
+    rocksdb::ColumnFamilyHandle* handle = Find(id);
+    if (handle == nullptr) return UnknownFamily(id);
+    return target_->SingleDelete(handle, key);
+  }
+
+  rocksdb::Status DeleteRangeCF(uint32_t id, const rocksdb::Slice& begin,
+                                const rocksdb::Slice& end) override {
+    rocksdb::ColumnFamilyHandle* handle = Find(id);
+    if (handle == nullptr) return UnknownFamily(id);
+    return target_->DeleteRange(handle, begin, end);
+  }
+
+  void LogData(const rocksdb::Slice& blob) override {
+    target_->PutLogData(blob).PermitUncheckedError();
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Find(uint32_t id) const {
+    auto it = handles_.find(id);
+    return it == handles_.end() ? nullptr : it->second;
+  }
+
+  static rocksdb::Status UnknownFamily(uint32_t id) {
+    return rocksdb::Status::InvalidArgument(
+        "write batch names unknown column family id " + std::to_string(id));
+  }
+
+  rocksdb::WriteBatch* target_;
+  std::unordered_map<uint32_t, rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+void Complete(const Committer::Completion& done, const CommitResult& result) {
+  // A throwing completion must not end the committer thread, which every
+  // other waiter depends on.
+  try {
+    done(result);
+  } catch (const std::exception& error) {
+    spdlog::error("committer: a completion threw: {}", error.what());
+  } catch (...) {
+    spdlog::error("committer: a completion threw a non-standard exception");
+  }
+}
+
+// Marks requests whose dedup key is stored already or taken earlier in the
+// group as duplicates, and a failed lookup as a failure. Returns the indices
+// of the requests to write.
+std::vector<size_t> FindWritable(const Store& store,
+                                 const std::vector<CommitRequest*>& requests,
+                                 std::vector<CommitResult>* results) {
+  std::vector<size_t> writable;
+  std::unordered_set<std::string_view> taken_keys;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const std::string& key = requests[i]->dedup_key;
+    if (key.empty()) {
+      writable.push_back(i);
+      continue;
+    }
+    if (taken_keys.count(key) > 0) {
+      (*results)[i].outcome = CommitResult::Outcome::kDuplicate;
+      continue;
+    }
+
+    std::string ignored;
+    Status status = store.Get(Family::kDedup, key, &ignored);
+    if (status.ok()) {
+      (*results)[i].outcome = CommitResult::Outcome::kDuplicate;
+    } else if (!status.IsNotFound()) {
+      spdlog::error("committer: dedup lookup of '{}' failed: {}", key,
+                    status.message());
+      (*results)[i].outcome = CommitResult::Outcome::kFailed;
+      (*results)[i].status = status;
+    } else {
+      taken_keys.insert(key);
+      writable.push_back(i);
+    }
+  }
+  return writable;
+}
+
+// Returns the batch to write: a lone request's own batch, or `group_batch`
+// with the writes of every request in `*writable` appended. A request whose
+// batch cannot be appended fails and leaves `*writable`.
+rocksdb::WriteBatch* CollectWrites(const Store& store,
+                                   const std::vector<CommitRequest*>& requests,
+                                   std::vector<size_t>* writable,
+                                   std::vector<CommitResult>* results,
+                                   rocksdb::WriteBatch* group_batch) {
+  if (writable->size() == 1) return &requests[writable->front()]->batch;
+
+  AppendHandler append(store, group_batch);
+  std::vector<size_t> appended;
+  for (size_t i : *writable) {
+    group_batch->SetSavePoint();
+    rocksdb::Status status = requests[i]->batch.Iterate(&append);
+    if (status.ok()) {
+      appended.push_back(i);
+      continue;
+    }
+    group_batch->RollbackToSavePoint().PermitUncheckedError();
+    (*results)[i].outcome = CommitResult::Outcome::kFailed;
+    (*results)[i].status = FromRocksDb(status, "append a commit request");
+    spdlog::error("committer: {}", (*results)[i].status.message());
+  }
+  *writable = std::move(appended);
+  return group_batch;
+}
+
+// Adds the dedup entries and the sequence high-water mark to `batch`, then
+// writes it.
+Status WriteGroup(Store* store, rocksdb::WriteBatch* batch,
+                  const std::vector<CommitRequest*>& requests,
+                  const std::vector<size_t>& writable, bool sync) {
+  for (size_t i : writable) {
+    const CommitRequest& request = *requests[i];
+    if (request.dedup_key.empty()) continue;
+    batch
+        ->Put(store->handle(Family::kDedup), request.dedup_key,
+              request.dedup_value)
+        .PermitUncheckedError();
+  }
+  batch
+      ->Put(store->handle(Family::kMeta), kMetaLastSequence,
+            std::to_string(store->LastSequence()))
+      .PermitUncheckedError();
+
+  Status status = store->Write(batch, sync);
+  if (!status.ok()) {
+    spdlog::error("committer: writing a group of {} failed: {}",
+                  writable.size(), status.message());
+  }
+  return status;
+}
+
+void CountResults(const std::vector<CommitResult>& results,
+                  CommitterStats* stats) {
+  ++stats->groups;
+  for (const CommitResult& result : results) {
+    switch (result.outcome) {
+      case CommitResult::Outcome::kCommitted:
+        ++stats->committed;
+        break;
+      case CommitResult::Outcome::kDuplicate:
+        ++stats->duplicates;
+        break;
+      case CommitResult::Outcome::kFailed:
+        ++stats->failed;
+        break;
+    }
+  }
+  stats->last_progress_ms = SteadyNowMs();
+}
+
+}  // namespace
+
+Committer::Committer(Store* store, CommitterOptions options)
+    : store_(store), options_(options) {
+  thread_ = std::thread(&Committer::Run, this);
+}
+
+Committer::~Committer() { Stop(); }
+
+void Committer::Submit(CommitRequest request, Completion done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(Pending{std::move(request), std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+
+  CommitResult result;
+  result.outcome = CommitResult::Outcome::kFailed;
+  result.status = Status::Busy("the committer of store " + store_->path() +
+                               " is stopped; the daemon is shutting down");
+  Complete(done, result);
+}
+
+void Committer::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t Committer::pending() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size() + in_flight_;
+}
+
+CommitterStats Committer::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void Committer::Run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and everything is written
+
+    // Take requests up to max_group_bytes; the first is taken whatever its
+    // size, so a large request forms a group of its own.
+    std::deque<Pending> group;
+    size_t group_bytes = 0;
+    while (!queue_.empty()) {
+      size_t bytes = RequestBytes(queue_.front().request);
+      if (!group.empty() && group_bytes + bytes > options_.max_group_bytes) {
+        break;
+      }
+      group_bytes += bytes;
+      group.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    in_flight_ = group.size();
+
+    lock.unlock();
+    CommitGroup(&group);
+    lock.lock();
+    in_flight_ = 0;
+  }
+}
+
+void Committer::CommitGroup(std::deque<Pending>* group) {
+  std::vector<CommitRequest*> requests;
+  for (Pending& pending : *group) requests.push_back(&pending.request);
+  std::vector<CommitResult> results(requests.size());
+
+  std::vector<size_t> writable = FindWritable(*store_, requests, &results);
+  rocksdb::WriteBatch group_batch;
+  rocksdb::WriteBatch* batch =
+      CollectWrites(*store_, requests, &writable, &results, &group_batch);
+  Status written = Status::Ok();
+  if (!writable.empty()) {
+    written = WriteGroup(store_, batch, requests, writable, options_.sync);
+  }
+  for (size_t i : writable) {
+    results[i].outcome = written.ok() ? CommitResult::Outcome::kCommitted
+                                      : CommitResult::Outcome::kFailed;
+    results[i].status = written;
+  }
+  for (CommitResult& result : results) {
+    result.group_size = written.ok() ? writable.size() : 0;
+  }
+
+  // Count under the lock, then complete each waiter outside it, so that a
+  // completion may call Submit.
+  {
+    std::lock_guard lock(mutex_);
+    CountResults(results, &stats_);
+  }
+  for (size_t i = 0; i < group->size(); ++i) {
+    Complete((*group)[i].done, results[i]);
+  }
+}
+
+std::string EncodeDedupEntry(uint64_t sequence, int64_t received_ms) {
+  std::string bytes;
+  bytes.reserve(16);
+  PutFixed64(&bytes, sequence);
+  PutFixed64(&bytes, static_cast<uint64_t>(received_ms));
+  return bytes;
+}
+
+bool DecodeDedupEntry(std::string_view bytes, uint64_t* sequence,
+                      int64_t* received_ms) {
+  if (bytes.size() != 16) return false;
+  *sequence = ReadFixed64(bytes.substr(0, 8));
+  *received_ms = static_cast<int64_t>(ReadFixed64(bytes.substr(8)));
+  return true;
+}
+
+}  // namespace terra::store
