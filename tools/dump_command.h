@@ -1,0 +1,22 @@
+// `terra-syncctl dump`: prints the connections or records of a store as
+// NDJSON, one JSON object per line. The store is opened as a RocksDB
+// secondary instance, so dump works while terra-syncd is running.
+
+#ifndef TERRA_TOOLS_DUMP_COMMAND_H_
+#define TERRA_TOOLS_DUMP_COMMAND_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace terra::tools {
+
+// Runs `dump` with the arguments that follow the subcommand name. Writes the
+// objects to `out` and one line per error to `err`. Returns kExitOk,
+// kExitUsage (invalid arguments or an unknown --user) or kExitStoreError.
+[[nodiscard]] int RunDumpCommand(const std::vector<std::string>& args,
+                                 std::ostream& out, std::ostream& err);
+
+}  // namespace terra::tools
+
+#endif  // TERRA_TOOLS_DUMP_COMMAND_H_

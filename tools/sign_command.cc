@@ -1,0 +1,130 @@
+#include "tools/sign_command.h"
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "daemon/signature.h"
+#include "tools/exit_codes.h"
+
+namespace terra::tools {
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr std::string_view kPrefix = "terra-syncctl sign: ";
+
+struct SignArgs {
+  std::string secret_file;
+  std::optional<int64_t> timestamp_s;
+  std::string body_file;
+};
+
+po::options_description SignOptions(SignArgs* args) {
+  po::options_description options(
+      "Usage: terra-syncctl sign --secret-file FILE [--timestamp UNIX_SECONDS] "
+      "BODY_FILE\n"
+      "Prints the terra-signature header value for the bytes of BODY_FILE");
+  options.add_options()              //
+      ("help,h", "print this help")  //
+      ("secret-file", po::value(&args->secret_file)->required(),
+       "file that contains the signing secret (one trailing newline is "
+       "ignored)")  //
+      ("timestamp", po::value<int64_t>(),
+       "signing time in unix seconds; default: now");
+  return options;
+}
+
+// Parses `args`. Returns the exit code to end with after an error or --help,
+// or nullopt when the command should run.
+std::optional<int> ParseArgs(const std::vector<std::string>& args,
+                             SignArgs* sign, std::ostream& out,
+                             std::ostream& err) {
+  po::options_description options = SignOptions(sign);
+  po::options_description hidden;
+  hidden.add_options()("body-file", po::value(&sign->body_file)->required());
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("body-file", 1);
+
+  try {
+    po::variables_map values;
+    po::store(
+        po::command_line_parser(args).options(all).positional(positional).run(),
+        values);
+    if (values.count("help") > 0) {
+      out << options << "\n";
+      return kExitOk;
+    }
+    po::notify(values);
+    if (values.count("timestamp") > 0) {
+      sign->timestamp_s = values["timestamp"].as<int64_t>();
+    }
+  } catch (const po::error& error) {
+    err << kPrefix << error.what()
+        << "; run terra-syncctl sign --help for usage\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+// Reads a whole file. Returns false if it cannot be read.
+bool ReadFile(const std::string& path, std::string* bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return false;
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  *bytes = contents.str();
+  return !in.bad();
+}
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int RunSignCommand(const std::vector<std::string>& args, std::ostream& out,
+                   std::ostream& err) {
+  SignArgs sign;
+  if (std::optional<int> exit_code = ParseArgs(args, &sign, out, err)) {
+    return *exit_code;
+  }
+
+  // Secret files written by editors or `echo` often end in a newline that is
+  // not part of the secret.
+  std::string secret;
+  if (!ReadFile(sign.secret_file, &secret)) {
+    err << kPrefix << "cannot read secret file " << sign.secret_file
+        << "; check the path and its permissions\n";
+    return kExitUsage;
+  }
+  if (!secret.empty() && secret.back() == '\n') {
+    secret.pop_back();
+  }
+  if (secret.empty()) {
+    err << kPrefix << "secret file " << sign.secret_file
+        << " is empty; write the signing secret into it\n";
+    return kExitUsage;
+  }
+
+  std::string body;
+  if (!ReadFile(sign.body_file, &body)) {
+    err << kPrefix << "cannot read body file " << sign.body_file
+        << "; check the path and its permissions\n";
+    return kExitUsage;
+  }
+
+  out << daemon::SignBody(secret, sign.timestamp_s.value_or(NowSeconds()), body)
+      << "\n";
+  return kExitOk;
+}
+
+}  // namespace terra::tools
