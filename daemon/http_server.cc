@@ -164,6 +164,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (error == http::error::header_limit) {
       return Reject(431, "request header fields too large", true);
     }
+    if (error == http::error::body_limit) {
+      // The parser compares Content-Length with the limit as soon as the
+      // header is complete, before any body byte is read.
+      return Reject(413, BodyTooLarge(), true);
+    }
     if (error == beast::error::timeout) {
       state_->LogRejected("header read timed out", remote_, {});
       return Close();
@@ -194,9 +199,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (header_parser_->content_length().value_or(0) >
         state_->limits.max_body_bytes) {
-      return Reject(413, "payload too large: the limit is " +
-                             std::to_string(state_->limits.max_body_bytes) +
-                             " bytes", true);
+      return Reject(413, BodyTooLarge(), true);
     }
 
     // NOTE: a chunked body's size is unknown up front, so it reserves the
@@ -250,9 +253,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnBody(beast::error_code error, size_t) {
     if (error == http::error::body_limit) {
-      return Reject(413, "payload too large: the limit is " +
-                             std::to_string(state_->limits.max_body_bytes) +
-                             " bytes", true);
+      return Reject(413, BodyTooLarge(), true);
     }
     if (error == beast::error::timeout) {
       state_->LogRejected("body read timed out", remote_, TraceId());
@@ -265,6 +266,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return DoReadBody();
     }
     Dispatch();
+  }
+
+  std::string BodyTooLarge() const {
+    return "payload too large: the limit is " +
+           std::to_string(state_->limits.max_body_bytes) + " bytes";
   }
 
   std::string_view TraceId() const {
