@@ -156,8 +156,8 @@ bool DecodeEnrichment(Reader* reader, Envelope* envelope) {
   return true;
 }
 
-// Returns the overlay of `enrichment` onto `item`, or false when no value
-// differs from what `item` already holds.
+// Overlays the envelope's enrichment onto `item` in place. Returns false if
+// every value equals what `item` already contains.
 bool OverlayEnrichment(const Envelope& envelope, boost::json::object* item,
                        bool* ok) {
   boost::json::value* target = item->if_contains("data_enrichment");
@@ -253,6 +253,8 @@ bool IsNewer(const Envelope& a, const Envelope& b) {
 }
 
 std::string MaterializeItem(const Envelope& envelope, bool* ok) {
+  // NOTE: without enrichment the item is returned unparsed, so `*ok` stays
+  // true even if item_json is not a JSON object.
   bool parsed_ok = true;
   std::string result = envelope.item_json;
   if (!envelope.enrichment.empty()) {

@@ -134,9 +134,10 @@ class MergeOperatorImpl : public rocksdb::MergeOperator {
 
     // Nothing was well-formed: keep bytes that readers report as malformed
     // for this one key, rather than fail the read.
-    if (merge_out->new_value.empty()) {
-      merge_out->new_value.assign(
-          merge_in.existing_value != nullptr ? existing : operands.back());
+    if (merge_out->new_value.empty() && merge_in.existing_value != nullptr) {
+      merge_out->new_value.assign(existing);
+    } else if (merge_out->new_value.empty() && !operands.empty()) {
+      merge_out->new_value.assign(operands.back());
     }
     return true;
   }

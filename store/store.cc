@@ -87,9 +87,11 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
   return cf;
 }
 
-// Descriptors of every Family in Family order, then "default".
+// Descriptors of every Family in Family order, then "default", then the
+// `extra_families` found in an existing store.
 std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
-    const StoreOptions& options) {
+    const StoreOptions& options,
+    const std::vector<std::string>& extra_families) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
@@ -105,11 +107,18 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
   rocksdb::ColumnFamilyOptions default_options;
   default_options.table_factory = table_factory;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, default_options);
+  for (const std::string& name : extra_families) {
+    descriptors.emplace_back(name, default_options);
+  }
   return descriptors;
 }
 
-// Checks that the RocksDB database at `path` has every family of this build.
-Status CheckFamilies(const std::string& path) {
+// Checks that the RocksDB database at `path` has every family of this build,
+// and lists in `*extra_families` those it does not know. A primary must open
+// every family, and opening them lets a store of a newer format that added
+// families reach the format version check.
+Status CheckFamilies(const std::string& path,
+                     std::vector<std::string>* extra_families) {
   std::vector<std::string> names;
   rocksdb::Status status =
       rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
@@ -122,19 +131,29 @@ Status CheckFamilies(const std::string& path) {
           path, "it has no column family " + std::string(name)));
     }
   }
+
+  for (const std::string& name : names) {
+    bool known = name == rocksdb::kDefaultColumnFamilyName;
+    for (size_t i = 0; i < kFamilyCount && !known; ++i) {
+      known = name == FamilyName(static_cast<Family>(i));
+    }
+    if (!known) extra_families->push_back(name);
+  }
   return Status::Ok();
 }
 
-// Opens the database with every family; `handles` follow Family order, then
-// "default".
-Status OpenDb(const StoreOptions& options, bool creating, rocksdb::DB** db,
+// Opens the database with every family. `handles` follow the order of
+// Descriptors.
+Status OpenDb(const StoreOptions& options, bool creating,
+              const std::vector<std::string>& extra_families, rocksdb::DB** db,
               std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = creating;
   db_options.create_missing_column_families = creating;
   if (!options.secondary) {
-    rocksdb::Status status = rocksdb::DB::Open(
-        db_options, options.path, Descriptors(options), handles, db);
+    rocksdb::Status status =
+        rocksdb::DB::Open(db_options, options.path,
+                          Descriptors(options, extra_families), handles, db);
     return FromRocksDb(status, "open store " + options.path);
   }
 
@@ -144,8 +163,8 @@ Status OpenDb(const StoreOptions& options, bool creating, rocksdb::DB** db,
   std::error_code error;
   std::filesystem::create_directories(options.secondary_path, error);
   rocksdb::Status status = rocksdb::DB::OpenAsSecondary(
-      db_options, options.path, options.secondary_path, Descriptors(options),
-      handles, db);
+      db_options, options.path, options.secondary_path,
+      Descriptors(options, extra_families), handles, db);
   return FromRocksDb(status, "open store " + options.path +
                                  " as a secondary instance in " +
                                  options.secondary_path);
@@ -235,19 +254,20 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
   // Only a primary turns an empty directory into a store. Anything else must
   // already be a RocksDB database with our families.
   bool creating = empty && !options.secondary;
+  std::vector<std::string> extra_families;
   if (!creating) {
     if (!std::filesystem::exists(options.path + "/CURRENT")) {
       return Status::InvalidArgument(
           NotAStoreMessage(options.path, "it holds no RocksDB database"));
     }
-    status = CheckFamilies(options.path);
+    status = CheckFamilies(options.path, &extra_families);
     if (!status.ok()) return status;
   }
 
   rocksdb::DB* db = nullptr;
   std::unique_ptr<Store> opened(new Store());
   opened->path_ = options.path;
-  status = OpenDb(options, creating, &db, &opened->handles_);
+  status = OpenDb(options, creating, extra_families, &db, &opened->handles_);
   if (!status.ok()) return status;
   opened->db_.reset(db);
 

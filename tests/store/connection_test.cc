@@ -1,9 +1,14 @@
 #include "store/connection.h"
 
+#include <rocksdb/write_batch.h>
+
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>
+
+#include "store/store.h"
+#include "tests/support/temp_dir.h"
 
 namespace terra::store {
 namespace {
@@ -133,6 +138,38 @@ BOOST_AUTO_TEST_CASE(to_json_lists_fields) {
   BOOST_TEST(json.at("scopes") == "");
   BOOST_TEST(json.at("user_ids").as_array().size() == 1u);
   BOOST_TEST(json.at("history").as_array().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(merges_through_store) {
+  terra::testing::TempDir dir;
+  StoreOptions options;
+  options.path = dir.path().string();
+  std::unique_ptr<Store> store;
+  BOOST_REQUIRE(Store::Open(options, &store).ok());
+
+  // Newest first, with a flush between writes so that the operands meet in
+  // flush, compaction and the read path.
+  ConnectionUpdate defaults = Update(0, 1, std::string(kStateActive));
+  defaults.defaults_only = true;
+  for (const ConnectionUpdate& update :
+       {Update(300, 4, std::string(kStateRevoked)),
+        Update(100, 2, std::string(kStateActive)), defaults}) {
+    rocksdb::WriteBatch batch;
+    BOOST_REQUIRE(batch
+                      .Merge(store->handle(Family::kConnections), "c1",
+                             EncodeConnectionUpdate(update))
+                      .ok());
+    BOOST_REQUIRE(store->Write(&batch, false).ok());
+    BOOST_REQUIRE(store->Flush().ok());
+  }
+  BOOST_REQUIRE(store->CompactFamily(Family::kConnections).ok());
+
+  std::string bytes;
+  BOOST_REQUIRE(store->Get(Family::kConnections, "c1", &bytes).ok());
+  Connection connection;
+  BOOST_REQUIRE(DecodeConnection(bytes, &connection));
+  BOOST_TEST(connection.Field(kFieldState) == kStateRevoked);
+  BOOST_TEST(connection.history.size() == 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -100,6 +100,28 @@ BOOST_AUTO_TEST_CASE(newer_format_rejected) {
   BOOST_TEST(store == nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(newer_format_with_new_family_rejected) {
+  TempDir dir;
+  StoreOptions options = OptionsFor(dir.path().string());
+  {
+    std::unique_ptr<Store> store;
+    BOOST_REQUIRE(Store::Open(options, &store).ok());
+    rocksdb::ColumnFamilyHandle* added = nullptr;
+    BOOST_REQUIRE(store->db()
+                      ->CreateColumnFamily(rocksdb::ColumnFamilyOptions(),
+                                           "added_later", &added)
+                      .ok());
+    BOOST_REQUIRE(store->db()->DestroyColumnFamilyHandle(added).ok());
+    BOOST_REQUIRE(PutMeta(store.get(), kMetaFormatVersion,
+                          std::to_string(kFormatVersion + 1))
+                      .ok());
+  }
+
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(options, &store);
+  BOOST_TEST((status.code() == Status::Code::kNewerFormat));
+}
+
 BOOST_AUTO_TEST_CASE(sequence_continues_after_reopen) {
   TempDir dir;
   StoreOptions options = OptionsFor(dir.path().string());
@@ -153,6 +175,7 @@ BOOST_AUTO_TEST_CASE(secondary_sees_primary_writes) {
 
   std::string value;
   BOOST_TEST(secondary->Get(Family::kJobs, "job", &value).IsNotFound());
+  BOOST_TEST(primary->CatchUp().ok());
   BOOST_TEST(secondary->CatchUp().ok());
   BOOST_TEST(secondary->Get(Family::kJobs, "job", &value).ok());
   BOOST_TEST(value == "1");
