@@ -79,6 +79,7 @@ class HandlerFixture {
   }
 
   WebhookHandler& handler() { return *handler_; }
+  store::Committer& committer() { return *committer_; }
 
  private:
   terra::testing::TempDir dir_;
@@ -155,6 +156,16 @@ BOOST_AUTO_TEST_CASE(no_signature_header) {
   WebhookResponse response = fixture.SendRequest(std::move(request));
   BOOST_TEST(response.status == 401u);
   BOOST_TEST(response.reason.find("missing") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(store_refusing_writes_gets_503) {
+  HandlerFixture fixture;
+  fixture.committer().Stop();  // the committer now fails every request
+  WebhookResponse response = fixture.Send(Daily(), "t1");
+  BOOST_TEST(response.status == 503u);
+  BOOST_TEST(response.reason.find("retry later") != std::string::npos);
+  BOOST_TEST(fixture.handler().counters().store_failures == 1u);
+  BOOST_TEST(fixture.DailyOrderingMs() == -1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
