@@ -24,12 +24,13 @@ BodyBudget::BodyBudget(size_t capacity_bytes) : capacity_(capacity_bytes) {}
 
 void BodyBudget::Acquire(size_t bytes, boost::asio::any_io_executor executor,
                          std::chrono::milliseconds wait, Granted granted) {
+  std::unique_lock lock(mutex_);
   if (bytes > capacity_) {
+    lock.unlock();
     boost::asio::post(executor, [granted = std::move(granted)] { granted(false); });
     return;
   }
 
-  std::unique_lock lock(mutex_);
   // Waiters are served in order, so a large body is not starved by a stream
   // of small ones that would each fit.
   if (waiters_.empty() && in_use_ + bytes <= capacity_) {
@@ -81,6 +82,21 @@ void BodyBudget::GrantWaitersLocked(
     waiter->finished = true;
     in_use_ += waiter->bytes;
     ready->push_back(std::move(waiter));
+  }
+}
+
+void BodyBudget::SetCapacity(size_t capacity_bytes) {
+  std::deque<std::shared_ptr<Waiter>> ready;
+  {
+    std::lock_guard lock(mutex_);
+    capacity_ = capacity_bytes;
+    GrantWaitersLocked(&ready);
+  }
+  for (auto& waiter : ready) {
+    boost::asio::post(waiter->executor, [waiter] {
+      waiter->timer.cancel();
+      waiter->granted(true);
+    });
   }
 }
 

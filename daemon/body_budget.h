@@ -32,6 +32,10 @@ class BodyBudget {
   // Returns `bytes` from an earlier grant and wakes waiters that now fit.
   void Release(size_t bytes);
 
+  // Changes the capacity (configuration reload). Bytes already granted stay
+  // granted; waiters that now fit are woken.
+  void SetCapacity(size_t capacity_bytes);
+
   size_t in_use() const;
   size_t waiting() const;
 
@@ -40,8 +44,8 @@ class BodyBudget {
 
   void GrantWaitersLocked(std::deque<std::shared_ptr<Waiter>>* ready);
 
-  const size_t capacity_;
   mutable std::mutex mutex_;
+  size_t capacity_;
   size_t in_use_ = 0;
   std::deque<std::shared_ptr<Waiter>> waiters_;
 };

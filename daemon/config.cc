@@ -26,6 +26,8 @@ struct RawOptions {
   std::string idle_timeout = "75s";
   std::string block_cache = "32M";
   std::string write_buffer = "16M";
+  std::string admin_listen = "127.0.0.1:8081";
+  std::string test_commit_delay = "0ms";
 };
 
 po::options_description BuildOptions(Config* config, RawOptions* raw) {
@@ -65,6 +67,15 @@ po::options_description BuildOptions(Config* config, RawOptions* raw) {
        "open connections at once; more are closed at accept")
       ("io-threads", po::value(&config->io_threads)->default_value(config->io_threads),
        "threads that run the network event loop");
+
+  po::options_description admin("Admin listener");
+  admin.add_options()
+      ("admin-listen", po::value(&raw->admin_listen)->default_value(raw->admin_listen),
+       "ADDRESS:PORT serving GET /healthz and GET /metrics; keep it on "
+       "loopback; \"none\" turns it off")
+      ("admin-socket", po::value(&config->admin_socket),
+       "Unix socket for control requests and health (mode 0660); default: "
+       "admin.sock in $RUNTIME_DIRECTORY when systemd sets it, else none");
 
   po::options_description security("Signatures");
   security.add_options()
@@ -108,8 +119,17 @@ po::options_description BuildOptions(Config* config, RawOptions* raw) {
   po::options_description all("terra-syncd: receives Terra webhooks into a "
                               "RocksDB store\n\nUsage: terra-syncd "
                               "[--config FILE] [OPTIONS]");
-  all.add(general).add(listener).add(security).add(store).add(logging);
+  all.add(general).add(listener).add(admin).add(security).add(store).add(logging);
   return all;
+}
+
+// Options that tests use and --help does not show.
+po::options_description BuildHiddenOptions(RawOptions* raw) {
+  po::options_description hidden;
+  hidden.add_options()
+      ("test-commit-delay", po::value(&raw->test_commit_delay),
+       "fault injection: delay every commit (ms, s)");
+  return hidden;
 }
 
 // Parses "128", "16K", "128M", "1G" (binary multiples).
@@ -191,6 +211,7 @@ bool ApplyRawOptions(const RawOptions& raw, Config* config, std::string* error) 
       {"inflight-wait", raw.budget_wait, &config->limits.budget_wait},
       {"read-timeout", raw.read_timeout, &config->limits.read_timeout},
       {"idle-timeout", raw.idle_timeout, &config->limits.idle_timeout},
+      {"test-commit-delay", raw.test_commit_delay, &config->test_commit_delay},
   };
   for (const DurationOption& option : durations) {
     if (!ParseDuration(option.text, option.target)) {
@@ -204,6 +225,19 @@ bool ApplyRawOptions(const RawOptions& raw, Config* config, std::string* error) 
     *error = "invalid --listen '" + raw.listen +
              "': expected ADDRESS:PORT, such as 127.0.0.1:8080 or [::1]:8080";
     return false;
+  }
+  config->admin_listen_enabled = raw.admin_listen != "none";
+  if (config->admin_listen_enabled &&
+      !ParseEndpoint(raw.admin_listen, &config->admin_listen)) {
+    *error = "invalid --admin-listen '" + raw.admin_listen +
+             "': expected ADDRESS:PORT such as 127.0.0.1:8081, or none";
+    return false;
+  }
+  if (config->admin_socket.empty()) {
+    const char* runtime = std::getenv("RUNTIME_DIRECTORY");
+    if (runtime != nullptr && *runtime != '\0') {
+      config->admin_socket = std::string(runtime) + "/admin.sock";
+    }
   }
   return true;
 }
@@ -348,10 +382,12 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, Config* config,
                               std::string* error) {
   RawOptions raw;
   po::options_description options = BuildOptions(config, &raw);
+  po::options_description everything;
+  everything.add(options).add(BuildHiddenOptions(&raw));
   po::variables_map values;
 
   try {
-    po::store(po::parse_command_line(argc, argv, options), values);
+    po::store(po::parse_command_line(argc, argv, everything), values);
     if (values.count("help") != 0) {
       std::cout << options << "\n";
       return ParseOutcome::kExitOk;
@@ -367,7 +403,7 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, Config* config,
         *error = "cannot read configuration file " + path;
         return ParseOutcome::kExitUsage;
       }
-      po::store(po::parse_config_file(file, options), values);
+      po::store(po::parse_config_file(file, everything), values);
     }
     po::notify(values);
   } catch (const po::error& e) {

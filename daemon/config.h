@@ -50,6 +50,13 @@ struct Config {
   std::string webhook_path = "/webhooks/terra";
   ListenerLimits limits;
 
+  // The admin listener (health, metrics): a loopback TCP endpoint, unless
+  // `admin_listen_enabled` is false, and a Unix domain socket for control
+  // requests when `admin_socket` is not empty.
+  bool admin_listen_enabled = true;
+  Endpoint admin_listen{"127.0.0.1", 8081};
+  std::string admin_socket;  // default: $RUNTIME_DIRECTORY/admin.sock
+
   std::string store_path;
   bool sync_writes = true;  // false: faster, can lose the last writes on
                             // power loss (never on a process crash)
@@ -68,6 +75,9 @@ struct Config {
 
   int io_threads = 2;
   std::string log_level = "info";
+
+  // Fault injection for tests (hidden from --help): delay each commit.
+  std::chrono::milliseconds test_commit_delay{0};
 
   std::string config_file;  // where the configuration was read from, if any
 };

@@ -16,6 +16,7 @@
 
 #include "daemon/body_budget.h"
 #include "daemon/logging.h"
+#include "daemon/service_metrics.h"
 #include "daemon/webhook_handler.h"
 
 namespace terra::daemon {
@@ -44,20 +45,29 @@ class Session;
 // Everything the acceptor and the sessions share.
 struct HttpServer::State {
   State(asio::io_context& io_context_in, std::string path,
-        ListenerLimits limits_in, WebhookHandler* handler_in)
+        ListenerLimits limits_in, WebhookHandler* handler_in,
+        ServiceMetrics* metrics_in)
       : io_context(io_context_in),
         acceptor(asio::make_strand(io_context_in)),
         webhook_path(std::move(path)),
-        limits(limits_in),
+        limits(std::make_shared<const ListenerLimits>(limits_in)),
         handler(handler_in),
+        metrics(metrics_in),
         budget(limits_in.max_inflight_body_bytes),
         log_limiter(10, std::chrono::seconds(60)) {}
+
+  std::shared_ptr<const ListenerLimits> Limits() {
+    std::lock_guard lock(limits_mutex);
+    return limits;
+  }
 
   asio::io_context& io_context;
   tcp::acceptor acceptor;
   std::string webhook_path;
-  ListenerLimits limits;
+  std::mutex limits_mutex;
+  std::shared_ptr<const ListenerLimits> limits;  // replaced on reload
   WebhookHandler* handler;
+  ServiceMetrics* metrics;
   BodyBudget budget;
   LogRateLimiter log_limiter;
   std::atomic<bool> shutting_down{false};
@@ -90,7 +100,9 @@ using State = HttpServer::State;
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<State> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {
+      : stream_(std::move(socket)),
+        state_(std::move(state)),
+        limits_(state_->Limits()) {
     beast::error_code ignored;
     tcp::endpoint peer = stream_.socket().remote_endpoint(ignored);
     remote_ = ignored ? "unknown" : FormatEndpoint(peer);
@@ -129,10 +141,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_->shutting_down) {
       return Close();
     }
+    limits_ = state_->Limits();
     if (buffer_.size() > 0) {
       return DoReadHeader();
     }
-    stream_.expires_after(state_->limits.idle_timeout);
+    stream_.expires_after(limits_->idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(kFirstReadBytes),
         beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
@@ -152,9 +165,9 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     header_parser_.emplace();
     header_parser_->header_limit(
-        static_cast<std::uint32_t>(state_->limits.max_header_bytes));
-    header_parser_->body_limit(state_->limits.max_body_bytes);
-    stream_.expires_after(state_->limits.read_timeout);
+        static_cast<std::uint32_t>(limits_->max_header_bytes));
+    header_parser_->body_limit(limits_->max_body_bytes);
+    stream_.expires_after(limits_->read_timeout);
     http::async_read_header(
         stream_, buffer_, *header_parser_,
         beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
@@ -198,17 +211,17 @@ class Session : public std::enable_shared_from_this<Session> {
       return Reject(411, "length required: send Content-Length", true);
     }
     if (header_parser_->content_length().value_or(0) >
-        state_->limits.max_body_bytes) {
+        limits_->max_body_bytes) {
       return Reject(413, BodyTooLarge(), true);
     }
 
     // NOTE: a chunked body's size is unknown up front, so it reserves the
     // largest allowed body from the budget.
     size_t bytes = header_parser_->chunked()
-                       ? state_->limits.max_body_bytes
+                       ? limits_->max_body_bytes
                        : static_cast<size_t>(*header_parser_->content_length());
     state_->budget.Acquire(
-        bytes, stream_.get_executor(), state_->limits.budget_wait,
+        bytes, stream_.get_executor(), limits_->budget_wait,
         [self = shared_from_this(), bytes](bool granted) {
           self->OnBudget(granted, bytes);
         });
@@ -223,7 +236,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     body_parser_.emplace(std::move(*header_parser_));
     header_parser_.reset();
-    body_parser_->body_limit(state_->limits.max_body_bytes);
+    body_parser_->body_limit(limits_->max_body_bytes);
 
     if (beast::iequals(body_parser_->get()[http::field::expect],
                        "100-continue")) {
@@ -245,7 +258,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Reads the body in steps, each under the read timeout, so a slow but
   // steady sender of a large body is not cut off while a stalled one is.
   void DoReadBody() {
-    stream_.expires_after(state_->limits.read_timeout);
+    stream_.expires_after(limits_->read_timeout);
     http::async_read_some(
         stream_, buffer_, *body_parser_,
         beast::bind_front_handler(&Session::OnBody, shared_from_this()));
@@ -270,7 +283,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::string BodyTooLarge() const {
     return "payload too large: the limit is " +
-           std::to_string(state_->limits.max_body_bytes) + " bytes";
+           std::to_string(limits_->max_body_bytes) + " bytes";
   }
 
   std::string_view TraceId() const {
@@ -319,6 +332,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (header_parser_ && !header_parser_->get().keep_alive()) {
       close = true;
     }
+    if (state_->metrics != nullptr) {
+      state_->metrics->http_rejections->Add({std::to_string(status)});
+    }
     state_->LogRejected(reason, remote_, TraceId());
     Respond(status, std::move(reason), close);
   }
@@ -336,7 +352,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response->keep_alive(!close);
     response->prepare_payload();
 
-    stream_.expires_after(state_->limits.read_timeout);
+    stream_.expires_after(limits_->read_timeout);
     http::async_write(
         stream_, *response,
         [self = shared_from_this(), response, close](beast::error_code error,
@@ -373,6 +389,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<State> state_;
+  std::shared_ptr<const ListenerLimits> limits_;  // of the current request
   std::string remote_;
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> body_parser_;
@@ -398,7 +415,7 @@ void OnAccept(std::shared_ptr<State> state, beast::error_code error,
     std::lock_guard lock(state->sessions_mutex);
     open = state->sessions.size();
   }
-  if (open >= state->limits.max_connections) {
+  if (open >= state->Limits()->max_connections) {
     beast::error_code ignored;
     tcp::endpoint peer = socket.remote_endpoint(ignored);
     state->LogRejected("connection limit reached", FormatEndpoint(peer), {});
@@ -422,9 +439,36 @@ void DoAccept(std::shared_ptr<State> state) {
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io_context, std::string webhook_path,
-                       ListenerLimits limits, WebhookHandler* handler)
+                       ListenerLimits limits, WebhookHandler* handler,
+                       ServiceMetrics* metrics)
     : state_(std::make_shared<State>(io_context, std::move(webhook_path),
-                                     limits, handler)) {}
+                                     limits, handler, metrics)) {}
+
+void HttpServer::UpdateLimits(const ListenerLimits& limits) {
+  {
+    std::lock_guard lock(state_->limits_mutex);
+    state_->limits = std::make_shared<const ListenerLimits>(limits);
+  }
+  state_->budget.SetCapacity(limits.max_inflight_body_bytes);
+}
+
+bool HttpServer::Adopt(int fd, std::string* error) {
+  beast::error_code code;
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    *error = "the webhook socket passed by systemd is not a socket";
+    return false;
+  }
+  state_->acceptor.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(),
+                          fd, code);
+  if (code) {
+    *error = "cannot use the webhook socket passed by systemd: " + code.message();
+    return false;
+  }
+  DoAccept(state_);
+  return true;
+}
 
 HttpServer::~HttpServer() = default;
 

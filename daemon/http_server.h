@@ -17,17 +17,27 @@ class io_context;
 namespace terra::daemon {
 
 class WebhookHandler;
+struct ServiceMetrics;
 
 // Thread safety: Listen and BeginShutdown are called from the main thread
 // before and while the io_context runs; the rest runs on io threads.
 class HttpServer {
  public:
-  // `handler` must outlive the server.
+  // `handler` and `metrics` (may be null) must outlive the server.
   HttpServer(boost::asio::io_context& io_context, std::string webhook_path,
-             ListenerLimits limits, WebhookHandler* handler);
+             ListenerLimits limits, WebhookHandler* handler,
+             ServiceMetrics* metrics = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  // Applies new limits to requests that start from now on (configuration
+  // reload); requests in progress keep the limits they started with.
+  void UpdateLimits(const ListenerLimits& limits);
+
+  // Serves an already listening TCP socket passed by systemd instead of
+  // binding one. Returns false with `error` if the descriptor is unusable.
+  [[nodiscard]] bool Adopt(int fd, std::string* error);
 
   // Binds `endpoint` and starts accepting. On failure returns false and sets
   // `error` to a line naming the address and the system error.

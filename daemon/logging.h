@@ -1,22 +1,53 @@
-// Logging set-up for terra-syncd, and a limiter for lines that an attacker or
-// a misconfigured sender can repeat at will (rejected requests).
+// Logging set-up for terra-syncd: structured journal entries under systemd,
+// plain lines on stderr elsewhere; per-thread fields such as TRACE_ID for the
+// journal; and a limiter for lines that a sender can repeat at will.
 
 #ifndef TERRA_DAEMON_LOGGING_H_
 #define TERRA_DAEMON_LOGGING_H_
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace terra::daemon {
 
-// Sets up spdlog's default logger on stderr at `level` (trace ... critical).
-// Under systemd (JOURNAL_STREAM set) lines carry no timestamp of their own,
-// because journald adds one. Returns false if `level` is not a level name.
+// Sets up spdlog's default logger at `level` (trace ... critical). When
+// stderr is connected to the journal (JOURNAL_STREAM names it), entries go to
+// journald with a priority and the fields of the current LogFields scope;
+// otherwise they are plain lines on stderr. Returns false if `level` is not a
+// level name.
 [[nodiscard]] bool SetUpLogging(std::string_view level);
+
+// Changes the level of the default logger. Returns false for an unknown name.
+[[nodiscard]] bool SetLogLevel(std::string_view level);
+
+// Returns true if log entries go to the journal.
+bool LoggingToJournal();
+
+// Journal fields (for example {"TRACE_ID", id}) attached to every entry
+// written by this thread while the object lives. Scopes nest; names must be
+// upper-case journal field names. Plain stderr lines do not show them, so
+// messages name the ids they are about as well.
+class LogFields {
+ public:
+  LogFields(std::initializer_list<std::pair<std::string_view, std::string_view>>
+                fields);
+  ~LogFields();
+  LogFields(const LogFields&) = delete;
+  LogFields& operator=(const LogFields&) = delete;
+
+  // The fields of every live scope of this thread, outermost first.
+  static const std::vector<std::pair<std::string, std::string>>& Current();
+
+ private:
+  size_t count_;
+};
 
 // Decides whether a repeated log line may be written: at most `burst` lines
 // per key in each `interval`, then one summary line with the count of lines

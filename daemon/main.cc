@@ -12,9 +12,14 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/admin_server.h"
 #include "daemon/config.h"
+#include "daemon/health_routes.h"
 #include "daemon/http_server.h"
 #include "daemon/logging.h"
+#include "daemon/service_metrics.h"
+#include "daemon/service_monitor.h"
+#include "daemon/systemd.h"
 #include "daemon/webhook_handler.h"
 #include "store/committer.h"
 #include "store/delivery_applier.h"
@@ -23,6 +28,7 @@
 namespace {
 
 namespace asio = boost::asio;
+namespace systemd = terra::daemon::systemd;
 using terra::daemon::Config;
 
 // Exit codes, documented in the README.
@@ -31,24 +37,44 @@ constexpr int kExitUsage = 2;
 constexpr int kExitStore = 3;
 constexpr int kExitListen = 4;
 
-// How long SIGTERM waits for requests in progress before exiting anyway.
+// How long SIGTERM waits for requests in progress before exiting anyway;
+// below systemd's default stop timeout of 90 s.
 constexpr auto kDrainTimeout = std::chrono::seconds(20);
 constexpr auto kDrainPoll = std::chrono::milliseconds(50);
 
-bool OpenStore(const Config& config, std::unique_ptr<terra::store::Store>* store) {
-  terra::store::StoreOptions options;
-  options.path = config.store_path;
-  options.block_cache_bytes = config.block_cache_bytes;
-  options.write_buffer_bytes = config.write_buffer_bytes;
+using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 
-  terra::store::Status status = terra::store::Store::Open(options, store);
+// Everything that runs, in construction order; destroyed in reverse.
+struct Daemon {
+  Config config;
+  std::vector<std::string> argv;  // kept for configuration reloads
+  std::unique_ptr<terra::store::Store> store;
+  terra::daemon::ServiceMetrics metrics;
+  std::unique_ptr<terra::store::Committer> committer;
+  std::unique_ptr<terra::store::DeliveryApplier> applier;
+  std::unique_ptr<terra::daemon::WebhookHandler> handler;
+  std::unique_ptr<asio::io_context> io_context;
+  std::shared_ptr<WorkGuard> work;
+  std::unique_ptr<terra::daemon::HttpServer> webhook_server;
+  std::unique_ptr<terra::daemon::AdminServer> admin_server;
+  std::unique_ptr<terra::daemon::ServiceMonitor> monitor;
+  std::unique_ptr<asio::signal_set> signals;
+};
+
+bool OpenStore(Daemon* daemon) {
+  terra::store::StoreOptions options;
+  options.path = daemon->config.store_path;
+  options.block_cache_bytes = daemon->config.block_cache_bytes;
+  options.write_buffer_bytes = daemon->config.write_buffer_bytes;
+
+  terra::store::Status status = terra::store::Store::Open(options, &daemon->store);
   if (!status.ok()) {
     spdlog::critical("cannot open store: {}", status.message());
     return false;
   }
   spdlog::info("store {} open, format version {}, last sequence {}",
-               config.store_path, (*store)->format_version(),
-               (*store)->LastSequence());
+               daemon->config.store_path, daemon->store->format_version(),
+               daemon->store->LastSequence());
   return true;
 }
 
@@ -62,67 +88,206 @@ void LogConfiguration(const Config& config) {
                                                "the last acknowledged deliveries)");
 }
 
-bool StartListener(terra::daemon::HttpServer* server, const Config& config) {
+// Builds the request path: committer, applier and webhook handler.
+void BuildPipeline(Daemon* daemon) {
+  terra::daemon::ServiceMetrics* metrics = &daemon->metrics;
+  terra::store::CommitterOptions committer_options;
+  committer_options.sync = daemon->config.sync_writes;
+  committer_options.test_delay = daemon->config.test_commit_delay;
+  committer_options.on_group = [metrics](const terra::store::GroupReport& report) {
+    metrics->commit_batch_requests->Observe(static_cast<double>(report.requests));
+    metrics->commit_latency_seconds->Observe(
+        std::chrono::duration<double>(report.latency).count());
+  };
+  daemon->committer = std::make_unique<terra::store::Committer>(
+      daemon->store.get(), committer_options);
+
+  daemon->applier = std::make_unique<terra::store::DeliveryApplier>(
+      daemon->store.get(),
+      terra::store::ApplierOptions{.json_max_depth = daemon->config.json_max_depth,
+                                   .backfill_days = daemon->config.backfill_days});
+  daemon->handler = std::make_unique<terra::daemon::WebhookHandler>(
+      terra::daemon::WebhookHandlerOptions{
+          .secrets = daemon->config.signing_secrets,
+          .tolerance_s = daemon->config.signature_tolerance_s},
+      daemon->applier.get(), daemon->committer.get(),
+      terra::daemon::WebhookHandler::Clock{}, metrics);
+}
+
+std::string FormatEndpoint(const terra::daemon::Endpoint& endpoint) {
+  std::string address = endpoint.address.find(':') == std::string::npos
+                            ? endpoint.address
+                            : "[" + endpoint.address + "]";
+  return address + ":" + std::to_string(endpoint.port);
+}
+
+// Serves the webhook listener on the socket systemd passed, or binds the
+// configured address.
+bool StartWebhookListener(Daemon* daemon,
+                          const std::map<std::string, int>& passed) {
   std::string error;
-  if (!server->Listen(config.listen, &error)) {
+  auto found = passed.find("webhook");
+  if (found != passed.end()) {
+    if (!daemon->webhook_server->Adopt(found->second, &error)) {
+      spdlog::critical("{}", error);
+      return false;
+    }
+  } else if (!daemon->webhook_server->Listen(daemon->config.listen, &error)) {
     spdlog::critical("{}", error);
     return false;
   }
-  terra::daemon::Endpoint bound = server->local_endpoint();
-  std::string address = bound.address.find(':') == std::string::npos
-                            ? bound.address
-                            : "[" + bound.address + "]";
-  spdlog::info("listening for webhooks on {}:{} path {}", address, bound.port,
-               config.webhook_path);
+  spdlog::info("listening for webhooks on {} path {}{}",
+               FormatEndpoint(daemon->webhook_server->local_endpoint()),
+               daemon->config.webhook_path,
+               found != passed.end() ? " (socket from systemd)" : "");
   return true;
 }
 
-// Waits until no connection is open or kDrainTimeout passed, then lets the
-// io threads run out of work.
-void DrainThenStop(asio::io_context& io_context,
-                   terra::daemon::HttpServer* server,
-                   std::shared_ptr<asio::executor_work_guard<
-                       asio::io_context::executor_type>> work,
-                   std::chrono::steady_clock::time_point deadline) {
-  if (server->open_connections() == 0 ||
-      std::chrono::steady_clock::now() >= deadline) {
-    if (server->open_connections() > 0) {
-      spdlog::warn("stopping with {} connection(s) still open after {} s",
-                   server->open_connections(), kDrainTimeout.count());
-      io_context.stop();
+// Serves health, metrics and control on the admin socket from systemd, or on
+// the configured TCP address and Unix socket.
+bool StartAdminListener(Daemon* daemon, const std::map<std::string, int>& passed) {
+  const Config& config = daemon->config;
+  std::string error;
+  auto found = passed.find("admin");
+  bool ok = true;
+  if (found != passed.end()) {
+    ok = systemd::IsUnixSocket(found->second)
+             ? daemon->admin_server->AdoptUnix(found->second, &error)
+             : daemon->admin_server->AdoptTcp(found->second, &error);
+    if (ok) {
+      spdlog::info("admin requests on the socket from systemd");
     }
-    work->reset();
-    return;
+  } else {
+    if (config.admin_listen_enabled) {
+      ok = daemon->admin_server->ListenTcp(config.admin_listen, &error);
+      if (ok) {
+        spdlog::info("admin listener (health, metrics) on {}",
+                     FormatEndpoint(daemon->admin_server->tcp_endpoint()));
+      }
+    }
+    if (ok && !config.admin_socket.empty()) {
+      ok = daemon->admin_server->ListenUnix(config.admin_socket, 0660, &error);
+      if (ok) {
+        spdlog::info("admin socket on {}", config.admin_socket);
+      }
+    }
   }
-  auto timer = std::make_shared<asio::steady_timer>(io_context, kDrainPoll);
-  timer->async_wait([&io_context, server, work, deadline, timer](auto) {
-    DrainThenStop(io_context, server, work, deadline);
-  });
+  if (!ok) {
+    spdlog::critical("{}", error);
+  }
+  return ok;
 }
 
-// SIGTERM and SIGINT stop accepting, finish requests in progress, then stop.
-void HandleSignals(asio::signal_set* signals, asio::io_context& io_context,
-                   terra::daemon::HttpServer* server,
-                   std::shared_ptr<asio::executor_work_guard<
-                       asio::io_context::executor_type>> work) {
-  signals->async_wait([signals, &io_context, server, work](
-                          const boost::system::error_code& error, int number) {
+bool StartListeners(Daemon* daemon) {
+  daemon->io_context = std::make_unique<asio::io_context>(daemon->config.io_threads);
+  daemon->work = std::make_shared<WorkGuard>(daemon->io_context->get_executor());
+  daemon->webhook_server = std::make_unique<terra::daemon::HttpServer>(
+      *daemon->io_context, daemon->config.webhook_path, daemon->config.limits,
+      daemon->handler.get(), &daemon->metrics);
+  daemon->admin_server =
+      std::make_unique<terra::daemon::AdminServer>(*daemon->io_context);
+  terra::daemon::RegisterHealthRoutes(
+      daemon->admin_server.get(),
+      terra::daemon::HealthSources{daemon->io_context.get(), daemon->store.get(),
+                                   daemon->committer.get(),
+                                   daemon->webhook_server.get(), &daemon->metrics});
+
+  std::map<std::string, int> passed = systemd::TakeListenSockets();
+  return StartWebhookListener(daemon, passed) && StartAdminListener(daemon, passed);
+}
+
+// Re-reads the configuration and applies what can change while running:
+// secrets, signature tolerance, listener limits and the log level. Anything
+// else needs a restart, which the log says.
+void Reload(Daemon* daemon) {
+  systemd::NotifyReloading();
+  std::vector<const char*> argv;
+  for (const std::string& arg : daemon->argv) {
+    argv.push_back(arg.c_str());
+  }
+  Config fresh;
+  std::string error;
+  auto outcome = terra::daemon::ParseCommandLine(static_cast<int>(argv.size()),
+                                                 argv.data(), &fresh, &error);
+  if (outcome != terra::daemon::ParseOutcome::kRun ||
+      !terra::daemon::SetLogLevel(fresh.log_level)) {
+    spdlog::error("configuration reload rejected, keeping the running "
+                  "configuration: {}",
+                  error.empty() ? "invalid --log-level " + fresh.log_level : error);
+    systemd::NotifyReady("reload rejected; running configuration unchanged");
+    return;
+  }
+
+  daemon->handler->UpdateOptions({.secrets = fresh.signing_secrets,
+                                  .tolerance_s = fresh.signature_tolerance_s});
+  daemon->webhook_server->UpdateLimits(fresh.limits);
+  const Config& old = daemon->config;
+  if (fresh.listen.address != old.listen.address ||
+      fresh.listen.port != old.listen.port || fresh.store_path != old.store_path ||
+      fresh.sync_writes != old.sync_writes || fresh.io_threads != old.io_threads ||
+      fresh.webhook_path != old.webhook_path) {
+    spdlog::warn("listen address, webhook path, store, sync-writes and "
+                 "io-threads change only at restart; the running values stay");
+  }
+  daemon->config.signing_secrets = fresh.signing_secrets;
+  daemon->config.signature_tolerance_s = fresh.signature_tolerance_s;
+  daemon->config.limits = fresh.limits;
+  daemon->config.log_level = fresh.log_level;
+  spdlog::info("configuration reloaded: {} signing secret(s), log level {}",
+               fresh.signing_secrets.size(), fresh.log_level);
+  systemd::NotifyReady("configuration reloaded");
+}
+
+// Waits until no webhook connection is open or kDrainTimeout passed, then
+// stops the io threads.
+void DrainThenStop(Daemon* daemon, std::chrono::steady_clock::time_point deadline) {
+  size_t open = daemon->webhook_server->open_connections();
+  if (open == 0 || std::chrono::steady_clock::now() >= deadline) {
+    if (open > 0) {
+      spdlog::warn("stopping with {} connection(s) still open after {} s", open,
+                   kDrainTimeout.count());
+    }
+    daemon->work->reset();
+    daemon->io_context->stop();
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(*daemon->io_context, kDrainPoll);
+  timer->async_wait([daemon, deadline, timer](auto) { DrainThenStop(daemon, deadline); });
+}
+
+// SIGHUP reloads; SIGTERM and SIGINT stop accepting, finish requests in
+// progress, then stop.
+void HandleSignals(Daemon* daemon) {
+  daemon->signals->async_wait([daemon](const boost::system::error_code& error,
+                                       int number) {
     if (error) {
       return;
     }
     if (number == SIGHUP) {
-      // TODO: reload the configuration on SIGHUP; until then it is logged
-      // and ignored rather than ending the process.
-      spdlog::warn("SIGHUP received: configuration reload is not supported "
-                   "yet; restart terra-syncd to apply changes");
-      return HandleSignals(signals, io_context, server, work);
+      spdlog::info("SIGHUP received: reloading the configuration");
+      Reload(daemon);
+      return HandleSignals(daemon);
     }
     spdlog::info("{} received: finishing requests in progress",
                  number == SIGTERM ? "SIGTERM" : "SIGINT");
-    server->BeginShutdown();
-    DrainThenStop(io_context, server, work,
-                  std::chrono::steady_clock::now() + kDrainTimeout);
+    systemd::NotifyStopping();
+    daemon->monitor->Stop();
+    daemon->admin_server->BeginShutdown();
+    daemon->webhook_server->BeginShutdown();
+    DrainThenStop(daemon, std::chrono::steady_clock::now() + kDrainTimeout);
   });
+}
+
+void StartSignalsAndMonitor(Daemon* daemon) {
+  daemon->signals = std::make_unique<asio::signal_set>(*daemon->io_context, SIGTERM,
+                                                       SIGINT, SIGHUP);
+  HandleSignals(daemon);
+
+  terra::store::Store* store = daemon->store.get();
+  daemon->monitor = std::make_unique<terra::daemon::ServiceMonitor>(
+      *daemon->io_context, daemon->committer.get(), &daemon->handler->counters(),
+      systemd::WatchdogPingInterval(), [store] { return terra::daemon::CountUnfinishedJobs(*store); });
+  daemon->monitor->Start();
 }
 
 void RunIoThreads(asio::io_context& io_context, int count) {
@@ -136,12 +301,20 @@ void RunIoThreads(asio::io_context& io_context, int count) {
   }
 }
 
+void Shutdown(Daemon* daemon) {
+  daemon->committer->Stop();
+  terra::store::CommitterStats stats = daemon->committer->stats();
+  spdlog::info("terra-syncd stopped: {} committed, {} duplicates", stats.committed,
+               stats.duplicates);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  Config config;
+  Daemon daemon;
+  daemon.argv.assign(argv, argv + argc);
   std::string error;
-  switch (terra::daemon::ParseCommandLine(argc, argv, &config, &error)) {
+  switch (terra::daemon::ParseCommandLine(argc, argv, &daemon.config, &error)) {
     case terra::daemon::ParseOutcome::kExitOk:
       return kExitOk;
     case terra::daemon::ParseOutcome::kExitUsage:
@@ -150,42 +323,26 @@ int main(int argc, char** argv) {
     case terra::daemon::ParseOutcome::kRun:
       break;
   }
-  if (!terra::daemon::SetUpLogging(config.log_level)) {
-    std::cerr << "terra-syncd: invalid --log-level '" << config.log_level
+  if (!terra::daemon::SetUpLogging(daemon.config.log_level)) {
+    std::cerr << "terra-syncd: invalid --log-level '" << daemon.config.log_level
               << "': use trace, debug, info, warn, error or critical\n";
     return kExitUsage;
   }
-  LogConfiguration(config);
+  LogConfiguration(daemon.config);
 
-  std::unique_ptr<terra::store::Store> store;
-  if (!OpenStore(config, &store)) {
+  if (!OpenStore(&daemon)) {
     return kExitStore;
   }
-  terra::store::Committer committer(store.get(), {.sync = config.sync_writes});
-  terra::store::DeliveryApplier applier(
-      store.get(), {.json_max_depth = config.json_max_depth,
-                    .backfill_days = config.backfill_days});
-  terra::daemon::WebhookHandler handler(
-      {.secrets = config.signing_secrets,
-       .tolerance_s = config.signature_tolerance_s},
-      &applier, &committer);
-
-  asio::io_context io_context(config.io_threads);
-  auto work = std::make_shared<
-      asio::executor_work_guard<asio::io_context::executor_type>>(
-      io_context.get_executor());
-  terra::daemon::HttpServer server(io_context, config.webhook_path,
-                                   config.limits, &handler);
-  if (!StartListener(&server, config)) {
+  BuildPipeline(&daemon);
+  if (!StartListeners(&daemon)) {
+    Shutdown(&daemon);
     return kExitListen;
   }
-  asio::signal_set signals(io_context, SIGTERM, SIGINT, SIGHUP);
-  HandleSignals(&signals, io_context, &server, work);
+  StartSignalsAndMonitor(&daemon);
 
-  RunIoThreads(io_context, config.io_threads);
+  systemd::NotifyReady("accepting webhooks");
+  RunIoThreads(*daemon.io_context, daemon.config.io_threads);
 
-  committer.Stop();
-  spdlog::info("terra-syncd stopped: {} committed, {} duplicates",
-               committer.stats().committed, committer.stats().duplicates);
+  Shutdown(&daemon);
   return kExitOk;
 }

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "daemon/service_metrics.h"
 #include "daemon/signature.h"
 #include "store/committer.h"
 #include "store/delivery_applier.h"
@@ -78,6 +79,10 @@ void CountOutcome(store::Outcome outcome, WebhookCounters* counters) {
 // Writes one line for a delivery that was committed, at a level that matches
 // how much an operator needs to see it.
 void LogCommitted(const store::AppliedDelivery& applied) {
+  LogFields fields({{"TRACE_ID", applied.trace_id},
+                    {"TERRA_USER_ID", applied.user_id},
+                    {"CONNECTION_ID", applied.connection_id},
+                    {"EVENT_TYPE", applied.event_type}});
   auto level = spdlog::level::debug;
   if (applied.outcome == store::Outcome::kQuarantined) {
     level = spdlog::level::warn;
@@ -118,22 +123,52 @@ int64_t EffectiveOrderingMs(bool has_header, int64_t header_ms,
 
 WebhookHandler::WebhookHandler(WebhookHandlerOptions options,
                                const store::DeliveryApplier* applier,
-                               store::Committer* committer, Clock clock)
-    : options_(std::move(options)),
+                               store::Committer* committer, Clock clock,
+                               ServiceMetrics* metrics)
+    : options_(std::make_shared<const WebhookHandlerOptions>(std::move(options))),
       applier_(applier),
       committer_(committer),
       clock_(clock ? std::move(clock) : Clock(SystemNowMs)),
+      metrics_(metrics),
       rejection_log_(10, std::chrono::seconds(60)) {}
+
+void WebhookHandler::UpdateOptions(WebhookHandlerOptions options) {
+  auto replacement = std::make_shared<const WebhookHandlerOptions>(std::move(options));
+  std::lock_guard lock(options_mutex_);
+  options_ = std::move(replacement);
+}
+
+std::shared_ptr<const WebhookHandlerOptions> WebhookHandler::Options() const {
+  std::lock_guard lock(options_mutex_);
+  return options_;
+}
+
+void WebhookHandler::CountCommitted(const store::AppliedDelivery& applied) {
+  CountOutcome(applied.outcome, &counters_);
+  if (metrics_ == nullptr) {
+    return;
+  }
+  metrics_->deliveries->Add({std::string(store::OutcomeName(applied.outcome)),
+                             EventTypeLabel(applied.event_type)});
+  metrics_->records_written->Add({}, applied.records);
+  if (applied.outcome == store::Outcome::kQuarantined) {
+    metrics_->quarantined->Add({});
+  }
+}
 
 void WebhookHandler::Handle(WebhookRequest request, Done done) {
   int64_t now_ms = clock_();
 
   // The signature covers the raw bytes, so it is checked before any parsing.
   int64_t signed_at_s = 0;
-  SignatureError error = VerifyAny(request.signatures, request.body, options_,
+  SignatureError error = VerifyAny(request.signatures, request.body, *Options(),
                                    now_ms / 1000, &signed_at_s);
   if (error != SignatureError::kNone) {
     ++counters_.signature_failures;
+    if (metrics_ != nullptr) {
+      metrics_->signature_failures->Add(
+          {std::string(SignatureErrorName(error))});
+    }
     LogRejection(request, SignatureErrorName(error));
     done(WebhookResponse{401, RejectionReason(error)});
     return;
@@ -157,6 +192,9 @@ void WebhookHandler::Handle(WebhookRequest request, Done done) {
   store::Status status = applier_->Apply(std::move(delivery), applied.get());
   if (!status.ok()) {
     ++counters_.store_failures;
+    if (metrics_ != nullptr) {
+      metrics_->store_failures->Add({});
+    }
     spdlog::error("cannot apply delivery from {}: {}", request.remote,
                   status.message());
     done(WebhookResponse{503, "store unavailable, retry later"});
@@ -171,6 +209,9 @@ void WebhookHandler::Handle(WebhookRequest request, Done done) {
         using Outcome = store::CommitResult::Outcome;
         if (result.outcome == Outcome::kDuplicate) {
           ++counters_.duplicates;
+          if (metrics_ != nullptr) {
+            metrics_->duplicates->Add({});
+          }
           spdlog::debug("delivery {} duplicate: already stored",
                         applied->trace_id);
           done(WebhookResponse{200, "duplicate delivery, already stored"});
@@ -178,12 +219,16 @@ void WebhookHandler::Handle(WebhookRequest request, Done done) {
         }
         if (result.outcome == Outcome::kFailed) {
           ++counters_.store_failures;
+          if (metrics_ != nullptr) {
+            metrics_->store_failures->Add({});
+          }
+          LogFields fields({{"TRACE_ID", applied->trace_id}});
           spdlog::error("delivery {} not stored: {}", applied->trace_id,
                         result.status.message());
           done(WebhookResponse{503, "store cannot take the write, retry later"});
           return;
         }
-        CountOutcome(applied->outcome, &counters_);
+        CountCommitted(*applied);
         LogCommitted(*applied);
         done(WebhookResponse{200, std::string(store::OutcomeName(applied->outcome))});
       });
@@ -200,6 +245,7 @@ void WebhookHandler::LogRejection(const WebhookRequest& request,
     spdlog::warn("{} similar signature rejections were not logged",
                  suppressed);
   }
+  LogFields fields({{"TRACE_ID", request.trace_id}, {"REMOTE", request.remote}});
   spdlog::warn("rejected webhook from {}: signature {} (trace id {})",
                request.remote, reason,
                request.trace_id.empty() ? "-" : request.trace_id);

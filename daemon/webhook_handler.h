@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,9 +18,12 @@
 namespace terra::store {
 class Committer;
 class DeliveryApplier;
+struct AppliedDelivery;
 }  // namespace terra::store
 
 namespace terra::daemon {
+
+struct ServiceMetrics;
 
 // The parts of a POSTed webhook that matter, copied out of the HTTP layer.
 struct WebhookRequest {
@@ -60,11 +65,16 @@ class WebhookHandler {
   using Clock = std::function<int64_t()>;  // unix time in ms
   using Done = std::function<void(WebhookResponse)>;
 
-  // `applier` and `committer` must outlive the handler. `clock` defaults to
-  // the system clock.
+  // `applier`, `committer` and `metrics` (may be null) must outlive the
+  // handler. `clock` defaults to the system clock.
   WebhookHandler(WebhookHandlerOptions options,
                  const store::DeliveryApplier* applier,
-                 store::Committer* committer, Clock clock = {});
+                 store::Committer* committer, Clock clock = {},
+                 ServiceMetrics* metrics = nullptr);
+
+  // Replaces the secrets and tolerance for requests that arrive from now on
+  // (configuration reload). Thread-safe.
+  void UpdateOptions(WebhookHandlerOptions options);
 
   // Verifies and stores `request`. `done` is called exactly once: at once for
   // a rejection (401) or a store read failure (503), or from the committer
@@ -77,10 +87,15 @@ class WebhookHandler {
  private:
   void LogRejection(const WebhookRequest& request, std::string_view reason);
 
-  WebhookHandlerOptions options_;
+  std::shared_ptr<const WebhookHandlerOptions> Options() const;
+  void CountCommitted(const store::AppliedDelivery& applied);
+
+  mutable std::mutex options_mutex_;
+  std::shared_ptr<const WebhookHandlerOptions> options_;
   const store::DeliveryApplier* applier_;
   store::Committer* committer_;
   Clock clock_;
+  ServiceMetrics* metrics_;
   WebhookCounters counters_;
   LogRateLimiter rejection_log_;
 };

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <exception>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -240,6 +241,9 @@ void CountResults(const std::vector<CommitResult>& results,
 
 Committer::Committer(Store* store, CommitterOptions options)
     : store_(store), options_(options) {
+  // Counts the start as progress, so a watchdog does not take the first
+  // group, still in flight, for a stall.
+  stats_.last_progress_ms = SteadyNowMs();
   thread_ = std::thread(&Committer::Run, this);
 }
 
@@ -320,7 +324,18 @@ void Committer::CommitGroup(std::deque<Pending>* group) {
       CollectWrites(*store_, requests, &writable, &results, &group_batch);
   Status written = Status::Ok();
   if (!writable.empty()) {
+    if (options_.test_delay.count() > 0) {
+      std::this_thread::sleep_for(options_.test_delay);
+    }
+    auto start = std::chrono::steady_clock::now();
     written = WriteGroup(store_, batch, requests, writable, options_.sync);
+    if (options_.on_group) {
+      options_.on_group(GroupReport{
+          writable.size(), batch->GetDataSize(),
+          std::chrono::duration_cast<std::chrono::microseconds>(
+              std::chrono::steady_clock::now() - start),
+          written.ok()});
+    }
   }
   for (size_t i : writable) {
     results[i].outcome = written.ok() ? CommitResult::Outcome::kCommitted
@@ -336,6 +351,10 @@ void Committer::CommitGroup(std::deque<Pending>* group) {
   {
     std::lock_guard lock(mutex_);
     CountResults(results, &stats_);
+    if (!writable.empty()) {
+      stats_.last_write_failed = !written.ok();
+      stats_.last_error = written.ok() ? std::string() : written.message();
+    }
   }
   for (size_t i = 0; i < group->size(); ++i) {
     Complete((*group)[i].done, results[i]);

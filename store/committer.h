@@ -7,6 +7,7 @@
 #ifndef TERRA_STORE_COMMITTER_H_
 #define TERRA_STORE_COMMITTER_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -49,6 +50,14 @@ struct CommitResult {
   uint64_t group_size = 0;    // requests written in the same batch
 };
 
+// What one group write did; passed to CommitterOptions::on_group.
+struct GroupReport {
+  size_t requests = 0;   // requests written in the group
+  size_t bytes = 0;      // bytes of the batch written
+  std::chrono::microseconds latency{0};  // time of the write, sync included
+  bool ok = true;
+};
+
 struct CommitterOptions {
   // Sync the write-ahead log before completing waiters. Without it a power
   // loss can drop the last acknowledged deliveries (a process crash cannot).
@@ -57,6 +66,14 @@ struct CommitterOptions {
   // Upper bound on the bytes one group batch collects; a request larger than
   // this is written in a group of its own.
   size_t max_group_bytes = 64 << 20;
+
+  // Called on the committer thread after each group write, for metrics. It
+  // must be quick and must not call Submit.
+  std::function<void(const GroupReport&)> on_group;
+
+  // Fault injection for tests: sleep this long before each group write, to
+  // imitate a stalled disk. Zero in production.
+  std::chrono::milliseconds test_delay{0};
 };
 
 // Counters; read with Committer::stats().
@@ -66,6 +83,8 @@ struct CommitterStats {
   uint64_t duplicates = 0;
   uint64_t failed = 0;
   uint64_t last_progress_ms = 0;  // steady clock ms of the last group written
+  bool last_write_failed = false;  // the most recent group write failed
+  std::string last_error;          // its message, when it failed
 };
 
 // Thread safety: Submit and stats may be called from any thread. Completions

@@ -354,4 +354,18 @@ rocksdb::ColumnFamilyHandle* Store::handle(Family family) const {
   return handles_[static_cast<size_t>(family)];
 }
 
+uint64_t Store::SizeOnDisk() const {
+  std::error_code error;
+  uint64_t total = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(path_, error)) {
+    std::error_code entry_error;
+    if (entry.is_regular_file(entry_error)) {
+      uint64_t size = entry.file_size(entry_error);
+      total += entry_error ? 0 : size;
+    }
+  }
+  return total;
+}
+
 }  // namespace terra::store

@@ -113,6 +113,11 @@ class Store {
   // Compacts the whole key range of `family`; used by tests.
   [[nodiscard]] Status CompactFamily(Family family);
 
+  // Bytes of the files in the store directory (SST, blob, WAL, manifest),
+  // summed at the time of the call. Returns 0 if the directory cannot be
+  // read.
+  uint64_t SizeOnDisk() const;
+
   // The format version recorded in the store.
   int format_version() const { return format_version_; }
   const std::string& path() const { return path_; }

@@ -110,6 +110,20 @@ DaemonProcess::~DaemonProcess() {
 void DaemonProcess::Spawn() {
   std::vector<std::string> argv{TERRA_SYNCD_PATH};
   argv.insert(argv.end(), args_.begin(), args_.end());
+  // Tests run side by side, so the admin listener takes a free port unless
+  // the test chose one.
+  bool admin_chosen = false;
+  for (const std::string& arg : args_) {
+    admin_chosen = admin_chosen || arg.rfind("--admin-listen", 0) == 0;
+  }
+  bool runs_daemon = true;
+  for (const std::string& arg : args_) {
+    runs_daemon = runs_daemon && arg != "--help" && arg != "--version";
+  }
+  if (!admin_chosen && runs_daemon) {
+    argv.push_back("--admin-listen");
+    argv.push_back("127.0.0.1:0");
+  }
   pid_ = SpawnRedirected(argv, log_path_, log_path_);
 }
 
