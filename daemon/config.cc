@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <boost/program_options.hpp>
@@ -13,6 +14,17 @@ namespace terra::daemon {
 namespace {
 
 namespace po = boost::program_options;
+
+// Beast keeps the header limit in 32 bits; no legitimate webhook needs more
+// than a few kilobytes of headers.
+constexpr size_t kMaxHeaderLimitBytes = 1 << 20;
+
+// Connections beyond this would exceed the descriptors a service gets by
+// default many times over; "-1" parses as a huge unsigned number.
+constexpr size_t kMaxConnectionsLimit = 1'000'000;
+
+// A zero timeout would close every connection before its first request.
+constexpr std::chrono::milliseconds kMinTimeout{100};
 
 // Raw option values before validation; sizes and durations keep their text
 // so that "128M" and "30s" can be parsed with a clear error.
@@ -120,6 +132,7 @@ po::options_description BuildOptions(Config* config, RawOptions* raw) {
                               "RocksDB store\n\nUsage: terra-syncd "
                               "[--config FILE] [OPTIONS]");
   all.add(general).add(listener).add(admin).add(security).add(store).add(logging);
+  all.add(BuildRestOptions(&config->rest));
   return all;
 }
 
@@ -144,9 +157,9 @@ bool ParseSize(const std::string& text, size_t* bytes) {
   int shift = 0;
   if (suffix == "K" || suffix == "k" || suffix == "KiB") {
     shift = 10;
-  } else if (suffix == "M" || suffix == "MiB") {
+  } else if (suffix == "M" || suffix == "m" || suffix == "MiB") {
     shift = 20;
-  } else if (suffix == "G" || suffix == "GiB") {
+  } else if (suffix == "G" || suffix == "g" || suffix == "GiB") {
     shift = 30;
   } else if (!suffix.empty()) {
     return false;
@@ -223,7 +236,8 @@ bool ApplyRawOptions(const RawOptions& raw, Config* config, std::string* error) 
 
   if (!ParseEndpoint(raw.listen, &config->listen)) {
     *error = "invalid --listen '" + raw.listen +
-             "': expected ADDRESS:PORT, such as 127.0.0.1:8080 or [::1]:8080";
+             "': expected a numeric ADDRESS:PORT, such as 127.0.0.1:8080 or "
+             "[::1]:8080";
     return false;
   }
   config->admin_listen_enabled = raw.admin_listen != "none";
@@ -266,14 +280,25 @@ bool Validate(const Config& config, std::string* error) {
         "--max-body-size, or the largest accepted body could never be read";
     return false;
   }
-  if (config.limits.max_header_bytes < 1024) {
-    *error = "invalid --max-header-size: below 1K no Terra request fits";
+  if (config.limits.max_header_bytes < 1024 ||
+      config.limits.max_header_bytes > kMaxHeaderLimitBytes) {
+    *error = "invalid --max-header-size: use 1K to 1M (below 1K no Terra "
+             "request fits)";
     return false;
   }
-  if (config.limits.max_connections == 0 || config.io_threads < 1 ||
-      config.io_threads > 64) {
-    *error = "invalid --max-connections or --io-threads: use 1 or more "
-             "connections and 1 to 64 threads";
+  if (config.limits.read_timeout < kMinTimeout ||
+      config.limits.idle_timeout < kMinTimeout) {
+    *error = "invalid --read-timeout or --idle-timeout: use 100ms or more";
+    return false;
+  }
+  if (config.limits.max_connections == 0 ||
+      config.limits.max_connections > kMaxConnectionsLimit) {
+    *error = "invalid --max-connections: use 1 to " +
+             std::to_string(kMaxConnectionsLimit);
+    return false;
+  }
+  if (config.io_threads < 1 || config.io_threads > 64) {
+    *error = "invalid --io-threads: use 1 to 64";
     return false;
   }
   if (config.signature_tolerance_s < 1) {
@@ -316,6 +341,14 @@ bool ParseEndpoint(const std::string& text, Endpoint* endpoint) {
     address = address.substr(1, address.size() - 2);
   } else if (address.find(':') != std::string::npos) {
     return false;  // a bare IPv6 address is ambiguous without brackets
+  }
+
+  // Only numeric addresses: resolving a name here would bind whatever it
+  // resolves to at start, which differs between machines.
+  unsigned char parsed[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, address.c_str(), parsed) != 1 &&
+      inet_pton(AF_INET6, address.c_str(), parsed) != 1) {
+    return false;
   }
 
   std::string port_text = text.substr(colon + 1);
@@ -412,7 +445,9 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, Config* config,
   }
 
   if (!ApplyRawOptions(raw, config, error) || !Validate(*config, error) ||
-      !ReadSecrets(config, error)) {
+      !ReadSecrets(config, error) ||
+      !FinishRestConfig(config->allow_world_readable_secrets, &config->rest,
+                        error)) {
     return ParseOutcome::kExitUsage;
   }
   return ParseOutcome::kRun;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/rest_config.h"
+
 namespace terra::daemon {
 
 // A host and port to listen on.
@@ -72,6 +74,7 @@ struct Config {
 
   size_t json_max_depth = 64;
   int backfill_days = 28;
+  RestConfig rest;  // Terra REST API; off unless both credential files are set
 
   int io_threads = 2;
   std::string log_level = "info";

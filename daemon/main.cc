@@ -17,6 +17,7 @@
 #include "daemon/health_routes.h"
 #include "daemon/http_server.h"
 #include "daemon/logging.h"
+#include "daemon/rest_service.h"
 #include "daemon/service_metrics.h"
 #include "daemon/service_monitor.h"
 #include "daemon/systemd.h"
@@ -59,6 +60,7 @@ struct Daemon {
   std::unique_ptr<terra::daemon::AdminServer> admin_server;
   std::unique_ptr<terra::daemon::ServiceMonitor> monitor;
   std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<terra::daemon::RestService> rest;  // null when REST is off
 };
 
 bool OpenStore(Daemon* daemon) {
@@ -301,6 +303,27 @@ void RunIoThreads(asio::io_context& io_context, int count) {
   }
 }
 
+// Starts backfill over Terra's REST API when its credentials are configured.
+bool StartRest(Daemon* daemon) {
+  const terra::daemon::RestConfig& rest = daemon->config.rest;
+  if (!rest.enabled) {
+    spdlog::info("REST backfill off: set terra-dev-id-file and "
+                 "terra-api-key-file to turn it on");
+    return true;
+  }
+  std::string error;
+  if (!terra::daemon::RestService::Create(
+          *daemon->io_context, rest, daemon->store.get(), daemon->applier.get(),
+          daemon->committer.get(), &daemon->rest, &error)) {
+    spdlog::critical("{}", error);
+    return false;
+  }
+  daemon->rest->Start();
+  spdlog::info("REST backfill on: {} for {}", rest.base_url,
+               rest.data_types_text);
+  return true;
+}
+
 void Shutdown(Daemon* daemon) {
   daemon->committer->Stop();
   terra::store::CommitterStats stats = daemon->committer->stats();
@@ -337,6 +360,10 @@ int main(int argc, char** argv) {
   if (!StartListeners(&daemon)) {
     Shutdown(&daemon);
     return kExitListen;
+  }
+  if (!StartRest(&daemon)) {
+    Shutdown(&daemon);
+    return kExitUsage;
   }
   StartSignalsAndMonitor(&daemon);
 
