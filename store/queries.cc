@@ -219,4 +219,22 @@ Status ForEachRecord(
   return WalkRecords(store, filter, &visitor);
 }
 
+Status ForEachJob(
+    const Store& store,
+    const std::function<bool(uint64_t job_id, std::string_view job_json)>&
+        visit) {
+  std::unique_ptr<rocksdb::Iterator> it = store.NewIterator(Family::kJobs);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t job_id = 0;
+    if (!DecodeSequenceKey(ToView(it->key()), &job_id)) {
+      return Status::Corruption("a key of jobs in store " + store.path() +
+                                " is not a sequence number");
+    }
+    if (!visit(job_id, ToView(it->value()))) {
+      break;
+    }
+  }
+  return FromRocksDb(it->status(), "reading jobs");
+}
+
 }  // namespace terra::store

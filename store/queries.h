@@ -57,6 +57,14 @@ struct RecordView {
     const std::function<bool(const RecordView& record)>& visit,
     const std::function<void(std::string_view key)>& on_malformed = {});
 
+// Calls `visit` for each job of the `jobs` family in key order, with the job's
+// id (its sequence) and its JSON text; stops early when it returns false. A
+// key that is not a sequence is reported as Corruption.
+[[nodiscard]] Status ForEachJob(
+    const Store& store,
+    const std::function<bool(uint64_t job_id, std::string_view job_json)>&
+        visit);
+
 }  // namespace terra::store
 
 #endif  // TERRA_STORE_QUERIES_H_
