@@ -1,18 +1,18 @@
 #include "tools/dump_command.h"
 
-#include <stdlib.h>
-
-#include <boost/json.hpp>
 #include <boost/program_options.hpp>
-#include <cstdlib>
-#include <filesystem>
-#include <memory>
+#include <chrono>
 #include <optional>
 
 #include "store/keys.h"
 #include "store/queries.h"
 #include "store/store.h"
+#include "tools/delivery_filter_options.h"
+#include "tools/dump_selectors.h"
 #include "tools/exit_codes.h"
+#include "tools/follow.h"
+#include "tools/row_writer.h"
+#include "tools/store_opener.h"
 
 namespace terra::tools {
 namespace {
@@ -23,29 +23,54 @@ constexpr std::string_view kPrefix = "terra-syncctl dump: ";
 
 struct DumpArgs {
   std::string store_path;
-  std::string what;  // "connections" or "records"
+  std::string selector_name;
+  std::string format_name;
   std::string user_id;
-  store::RecordFilter filter;
+  store::RecordFilter records;
+  DeliveryFilterOptions delivery_options;
+  bool follow = false;
+  int64_t poll_interval_ms = 500;
+
+  // Filled by ValidateArgs.
+  Selector selector = Selector::kConnections;
+  Format format = Format::kNdjson;
+  store::DeliveryFilter deliveries;
 };
 
 po::options_description DumpOptions(DumpArgs* args) {
   po::options_description options(
-      "Usage: terra-syncctl dump --store DIR connections|records [options]\n"
-      "Prints connections or records as NDJSON, one object per line");
+      "Usage: terra-syncctl dump --store DIR SELECTOR [options]\n"
+      "SELECTOR is connections, records, deliveries, jobs or stats.\n"
+      "Deliveries print in the capture format that `terra-syncctl replay "
+      "--capture` reads.\nOptions");
   options.add_options()              //
       ("help,h", "print this help")  //
       ("store", po::value(&args->store_path)->required(),
-       "directory of the store (may be in use by terra-syncd)")  //
+       "directory of the store; it may be in use by terra-syncd, or a copy")  //
+      ("format", po::value(&args->format_name),
+       "ndjson (one object per line), json (one array), csv, or table; "
+       "default: table on a terminal, else ndjson")  //
       ("user", po::value(&args->user_id),
-       "only this Terra user id (old or new after a reauth)")  //
-      ("type", po::value(&args->filter.type),
+       "connections, records: only the connection of this Terra user id "
+       "(old or new after a reauth)")  //
+      ("type", po::value(&args->records.type),
        "records: only this data type, for example sleep")  //
-      ("from", po::value(&args->filter.from_date),
-       "records: first date, YYYY-MM-DD, inclusive")  //
-      ("to", po::value(&args->filter.to_date),
-       "records: last date, YYYY-MM-DD, inclusive")  //
-      ("natural-id", po::value(&args->filter.natural_id),
+      ("from", po::value(&args->delivery_options.from),
+       "records: first date, YYYY-MM-DD, inclusive; deliveries: first "
+       "received time, YYYY-MM-DD (UTC) or YYYY-MM-DDTHH:MM:SSZ, inclusive")  //
+      ("to", po::value(&args->delivery_options.to),
+       "records: last date, inclusive; deliveries: last received time, "
+       "inclusive (a date covers its whole UTC day)")  //
+      ("natural-id", po::value(&args->records.natural_id),
        "records: only this natural id (date, summary id or other id)");
+  args->delivery_options.AddTo(&options);
+  options.add_options()  //
+      ("follow", po::bool_switch(&args->follow),
+       "records, deliveries: after the dump, keep printing what lands until "
+       "interrupted (Ctrl-C)")  //
+      ("poll-interval", po::value(&args->poll_interval_ms),
+       "with --follow: milliseconds between reads of new data (default "
+       "500)");
   return options;
 }
 
@@ -56,11 +81,11 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args,
                              std::ostream& err) {
   po::options_description options = DumpOptions(dump);
   po::options_description hidden;
-  hidden.add_options()("what", po::value(&dump->what));
+  hidden.add_options()("selector", po::value(&dump->selector_name));
   po::options_description all;
   all.add(options).add(hidden);
   po::positional_options_description positional;
-  positional.add("what", 1);
+  positional.add("selector", 1);
 
   try {
     po::variables_map values;
@@ -80,117 +105,128 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args,
   return std::nullopt;
 }
 
-std::optional<int> ValidateArgs(const DumpArgs& dump, std::ostream& err) {
-  if (dump.what != "connections" && dump.what != "records") {
-    err << kPrefix << "expected `connections` or `records`, got \"" << dump.what
+// Checks the options that only some selectors take. Returns an error message,
+// or an empty string.
+std::string CheckApplicable(const DumpArgs& dump) {
+  bool records = dump.selector == Selector::kRecords;
+  bool deliveries = dump.selector == Selector::kDeliveries;
+  const DeliveryFilterOptions& filter = dump.delivery_options;
+  if (!records &&
+      (!dump.records.type.empty() || !dump.records.natural_id.empty())) {
+    return "--type and --natural-id apply to records only";
+  }
+  if (!deliveries &&
+      (!filter.trace_id.empty() || !filter.terra_reference.empty() ||
+       !filter.event_type.empty() || !filter.outcome.empty())) {
+    return "--trace-id, --reference, --event-type and --outcome apply to "
+           "deliveries only";
+  }
+  if (!records && !deliveries && (!filter.from.empty() || !filter.to.empty())) {
+    return "--from and --to apply to records and deliveries only";
+  }
+  if (!dump.user_id.empty() && dump.selector != Selector::kConnections &&
+      !records) {
+    return "--user applies to connections and records only";
+  }
+  if (dump.follow && !records && !deliveries) {
+    return "--follow applies to records and deliveries only";
+  }
+  if (dump.poll_interval_ms <= 0) {
+    return "--poll-interval must be a positive number of milliseconds";
+  }
+  return {};
+}
+
+std::string CheckRecordDates(DumpArgs* dump) {
+  dump->records.from_date = dump->delivery_options.from;
+  dump->records.to_date = dump->delivery_options.to;
+  for (const auto& [name, date] :
+       {std::pair{"--from", &dump->records.from_date},
+        std::pair{"--to", &dump->records.to_date}}) {
+    if (!date->empty() && !store::IsCalendarDate(*date)) {
+      return std::string(name) + " \"" + *date +
+             "\" is not a date; use YYYY-MM-DD";
+    }
+  }
+  return {};
+}
+
+std::optional<int> ValidateArgs(DumpArgs* dump, std::ostream& err) {
+  if (!ParseSelector(dump->selector_name, &dump->selector)) {
+    err << kPrefix
+        << "expected connections, records, deliveries, jobs or stats, got \""
+        << dump->selector_name
         << "\"; run terra-syncctl dump --help for usage\n";
     return kExitUsage;
   }
-  for (const auto& [name, date] : {std::pair{"--from", &dump.filter.from_date},
-                                   std::pair{"--to", &dump.filter.to_date}}) {
-    if (!date->empty() && !store::IsCalendarDate(*date)) {
-      err << kPrefix << name << " \"" << *date
-          << "\" is not a date; use YYYY-MM-DD\n";
-      return kExitUsage;
-    }
+  std::optional<Format> format = dump->format_name.empty()
+                                     ? DefaultFormat()
+                                     : ParseFormat(dump->format_name);
+  if (!format) {
+    err << kPrefix << "--format \"" << dump->format_name
+        << "\" is not a format; use ndjson, json, csv or table\n";
+    return kExitUsage;
+  }
+  dump->format = *format;
+
+  std::string error = CheckApplicable(*dump);
+  if (error.empty() && dump->selector == Selector::kRecords) {
+    error = CheckRecordDates(dump);
+  }
+  if (error.empty() && dump->selector == Selector::kDeliveries &&
+      !dump->delivery_options.Resolve(&dump->deliveries, &error)) {
+    error = error.empty() ? "invalid delivery filter" : error;
+  }
+  if (!error.empty()) {
+    err << kPrefix << error << "\n";
+    return kExitUsage;
   }
   return std::nullopt;
 }
 
-// A scratch directory for the secondary instance's own files, removed with
-// everything in it when the dump ends.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::filesystem::path base = std::filesystem::temp_directory_path();
-    std::string pattern = (base / "terra-syncctl-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) {
-      path_ = pattern;
-    }
+// Prints the selected rows once.
+store::Status PrintOnce(const DumpArgs& dump, const store::Store& store,
+                        RowWriter* writer, std::ostream& out,
+                        std::ostream& err) {
+  switch (dump.selector) {
+    case Selector::kConnections:
+      return PrintConnections(store, dump.records.connection_id, writer);
+    case Selector::kRecords:
+      return PrintRecords(store, dump.records, writer, err);
+    case Selector::kDeliveries:
+      return PrintDeliveries(store, dump.deliveries, writer, err);
+    case Selector::kJobs:
+      return PrintJobs(store, writer, err);
+    case Selector::kStats:
+      return PrintStats(store, dump.format, out);
   }
-  ~ScratchDir() {
-    if (!path_.empty()) {
-      std::error_code ignored;
-      std::filesystem::remove_all(path_, ignored);
-    }
+  return store::Status::Ok();
+}
+
+store::Status Follow(const DumpArgs& dump, store::Store* store,
+                     uint64_t after_sequence, RowWriter* writer,
+                     std::ostream& err) {
+  InstallStopHandlers();
+  auto interval = std::chrono::milliseconds(dump.poll_interval_ms);
+  if (dump.selector == Selector::kDeliveries) {
+    return FollowDeliveries(store, dump.deliveries, after_sequence, interval,
+                            writer, err);
   }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  // Empty if the directory could not be created.
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string RecordToJson(const store::RecordView& record) {
-  const store::Envelope& envelope = *record.envelope;
-  boost::json::object line;
-  line["connection_id"] = record.connection_id;
-  line["type"] = record.type;
-  line["natural_id"] = record.natural_id;
-  line["date"] = envelope.date;
-  line["ordering_ms"] = envelope.ordering_ms;
-  line["sequence"] = envelope.sequence;
-  line["source"] = store::SourceName(envelope.source);
-  line["delivery"] = envelope.delivery;
-  // The materialized item is a JSON object (ForEachRecord checked it).
-  boost::system::error_code ec;
-  line["item"] = boost::json::parse(envelope.item_json, ec);
-  return boost::json::serialize(line);
+  return FollowRecords(store, dump.records, after_sequence, interval, writer,
+                       err);
 }
 
-store::Status DumpConnections(const store::Store& store,
-                              std::string_view only_connection,
-                              std::ostream& out) {
-  return store::ForEachConnection(
-      store, [&](std::string_view id, const store::Connection& connection) {
-        if (only_connection.empty() || id == only_connection) {
-          out << store::ConnectionToJson(id, connection) << "\n";
-        }
-        return true;
-      });
-}
-
-store::Status DumpRecords(const store::Store& store,
-                          const store::RecordFilter& filter, std::ostream& out,
-                          std::ostream& err) {
-  return store::ForEachRecord(
-      store, filter,
-      [&](const store::RecordView& record) {
-        out << RecordToJson(record) << "\n";
-        return true;
-      },
-      [&](std::string_view key) {
-        err << kPrefix << "skipped a malformed record (key of " << key.size()
-            << " bytes)\n";
-      });
-}
-
-// Opens the store, resolves --user and prints the objects.
+// Opens the store, resolves --user, prints the rows and follows.
 int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
-  ScratchDir scratch;
-  if (scratch.path().empty()) {
-    err << kPrefix << "cannot create a temporary directory in "
-        << std::filesystem::temp_directory_path().string()
-        << "; set TMPDIR to a writable directory\n";
-    return kExitStoreError;
+  SecondaryStore opened;
+  if (int code = opened.Open(dump.store_path, kPrefix, err); code != kExitOk) {
+    return code;
   }
-  store::StoreOptions options;
-  options.path = dump.store_path;
-  options.secondary = true;
-  options.secondary_path = scratch.path();
-  std::unique_ptr<store::Store> store;
-  if (store::Status status = store::Store::Open(options, &store);
-      !status.ok()) {
-    err << kPrefix << "cannot open store: " << status.message() << "\n";
-    return kExitStoreError;
-  }
+  store::Store& store = opened.store();
 
   if (!dump.user_id.empty()) {
-    store::Status status = store::ResolveConnection(*store, dump.user_id,
-                                                    &dump.filter.connection_id);
+    store::Status status = store::ResolveConnection(
+        store, dump.user_id, &dump.records.connection_id);
     if (status.IsNotFound()) {
       err << "terra-syncctl: user id " << dump.user_id
           << " is not in the store\n";
@@ -202,10 +238,20 @@ int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
     }
   }
 
-  store::Status status =
-      dump.what == "connections"
-          ? DumpConnections(*store, dump.filter.connection_id, out)
-          : DumpRecords(*store, dump.filter, out, err);
+  // --follow starts after the last delivery that the first dump could see.
+  uint64_t after_sequence = 0;
+  store::Status status = store::LastDeliverySequence(store, &after_sequence);
+  RowWriter writer(dump.format, SelectorColumns(dump.selector), out);
+  if (status.ok()) {
+    status = PrintOnce(dump, store, &writer, out, err);
+  }
+  if (status.ok() && dump.follow) {
+    writer.Flush();
+    status = Follow(dump, &store, after_sequence, &writer, err);
+  }
+  if (dump.selector != Selector::kStats) {
+    writer.Finish();
+  }
   if (!status.ok()) {
     err << kPrefix << status.message() << "\n";
     return kExitStoreError;
@@ -221,7 +267,7 @@ int RunDumpCommand(const std::vector<std::string>& args, std::ostream& out,
   if (std::optional<int> exit_code = ParseArgs(args, &dump, out, err)) {
     return *exit_code;
   }
-  if (std::optional<int> exit_code = ValidateArgs(dump, err)) {
+  if (std::optional<int> exit_code = ValidateArgs(&dump, err)) {
     return *exit_code;
   }
   return Dump(std::move(dump), out, err);

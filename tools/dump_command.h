@@ -1,6 +1,7 @@
-// `terra-syncctl dump`: prints the connections or records of a store as
-// NDJSON, one JSON object per line. The store is opened as a RocksDB
-// secondary instance, so dump works while terra-syncd is running.
+// `terra-syncctl dump`: prints the connections, records, archived deliveries,
+// jobs or counts of a store, as NDJSON, a JSON array, CSV or an aligned
+// table. The store is opened as a RocksDB secondary instance, so dump works
+// while terra-syncd is running, and on a copy or a backup of a store.
 
 #ifndef TERRA_TOOLS_DUMP_COMMAND_H_
 #define TERRA_TOOLS_DUMP_COMMAND_H_
@@ -12,8 +13,8 @@
 namespace terra::tools {
 
 // Runs `dump` with the arguments that follow the subcommand name. Writes the
-// objects to `out` and one line per error to `err`. Returns kExitOk,
-// kExitUsage (invalid arguments or an unknown --user) or kExitStoreError.
+// rows to `out` and one line per error to `err`. Returns kExitOk, kExitUsage
+// (invalid arguments or an unknown --user) or kExitStoreError.
 [[nodiscard]] int RunDumpCommand(const std::vector<std::string>& args,
                                  std::ostream& out, std::ostream& err);
 

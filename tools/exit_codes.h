@@ -8,8 +8,14 @@ namespace terra::tools {
 inline constexpr int kExitOk = 0;
 // Invalid arguments, or a user id or file that does not exist.
 inline constexpr int kExitUsage = 1;
-// The store could not be opened or read.
+// The store could not be opened, read or written (including a store locked by
+// a running terra-syncd).
 inline constexpr int kExitStoreError = 2;
+// replay: it ran to the end, but some deliveries were rejected or failed, or
+// some capture lines were invalid and skipped.
+inline constexpr int kExitIncomplete = 3;
+// replay --to: the daemon could not be reached; the replay stopped.
+inline constexpr int kExitUnreachable = 4;
 
 }  // namespace terra::tools
 

@@ -1,4 +1,5 @@
-// terra-syncctl: inspects a terra-sync store and signs payloads for replay.
+// terra-syncctl: inspects a terra-sync store, replays deliveries and signs
+// payloads.
 
 #include <iostream>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "tools/dump_command.h"
 #include "tools/exit_codes.h"
+#include "tools/replay_command.h"
 #include "tools/sign_command.h"
 
 namespace {
@@ -22,7 +24,9 @@ struct Subcommand {
 
 constexpr Subcommand kSubcommands[] = {
     {"dump", terra::tools::RunDumpCommand,
-     "print connections or records of a store as NDJSON"},
+     "print connections, records, deliveries, jobs or counts of a store"},
+    {"replay", terra::tools::RunReplayCommand,
+     "re-apply archived or captured deliveries to a daemon or a store"},
     {"sign", terra::tools::RunSignCommand,
      "print the terra-signature header value for a body"},
 };

@@ -6,6 +6,7 @@
 #include <optional>
 #include <sstream>
 
+#include "daemon/config.h"
 #include "daemon/signature.h"
 #include "tools/exit_codes.h"
 
@@ -18,6 +19,7 @@ constexpr std::string_view kPrefix = "terra-syncctl sign: ";
 
 struct SignArgs {
   std::string secret_file;
+  bool allow_world_readable = false;
   std::optional<int64_t> timestamp_s;
   std::string body_file;
 };
@@ -30,8 +32,11 @@ po::options_description SignOptions(SignArgs* args) {
   options.add_options()              //
       ("help,h", "print this help")  //
       ("secret-file", po::value(&args->secret_file)->required(),
-       "file that contains the signing secret (one trailing newline is "
-       "ignored)")  //
+       "file that contains the signing secret; trailing newlines are "
+       "ignored; %d/NAME reads systemd credential NAME")  //
+      ("allow-world-readable-secret",
+       po::bool_switch(&args->allow_world_readable),
+       "accept a secret file that other users can read")  //
       ("timestamp", po::value<int64_t>(),
        "signing time in unix seconds; default: now");
   return options;
@@ -98,20 +103,13 @@ int RunSignCommand(const std::vector<std::string>& args, std::ostream& out,
     return *exit_code;
   }
 
-  // Secret files written by editors or `echo` often end in a newline that is
-  // not part of the secret.
+  // The daemon's own reader, so that a secret file signs here exactly when
+  // the daemon accepts it.
   std::string secret;
-  if (!ReadFile(sign.secret_file, &secret)) {
-    err << kPrefix << "cannot read secret file " << sign.secret_file
-        << "; check the path and its permissions\n";
-    return kExitUsage;
-  }
-  if (!secret.empty() && secret.back() == '\n') {
-    secret.pop_back();
-  }
-  if (secret.empty()) {
-    err << kPrefix << "secret file " << sign.secret_file
-        << " is empty; write the signing secret into it\n";
+  std::string error;
+  if (!daemon::ReadSecretFile(sign.secret_file, sign.allow_world_readable,
+                              &secret, &error)) {
+    err << kPrefix << error << "\n";
     return kExitUsage;
   }
 

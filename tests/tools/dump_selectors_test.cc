@@ -1,0 +1,264 @@
+// `terra-syncctl dump` selectors and formats, run as the built binary against
+// a store filled through DeliveryApplier, left open as a primary the way
+// terra-syncd keeps it.
+
+#include <rocksdb/write_batch.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/fixtures.h"
+#include "tests/tools/tool_support.h"
+
+namespace terra {
+namespace {
+
+namespace json = boost::json;
+using testing::JoinMember;
+using testing::kDayMs;
+using testing::kJuly1Ms;
+using testing::ParseNdjson;
+using testing::RunSyncctl;
+
+// Five deliveries over two days: an auth, a daily and a sleep (with a
+// terra-reference) on July 1, a body that is not JSON and a user_reauth on
+// July 2.
+class ArchiveStore {
+ public:
+  ArchiveStore() : store_(dir_.Sub("store")) {
+    store_.Apply(testing::ReadFixture("auth_success.json"), "t1", kJuly1Ms);
+    store_.Apply(testing::ReadFixture("daily.json"), "t2", kJuly1Ms + 1000);
+    store_.Apply(testing::ReadFixture("sleep.json"), "t3", kJuly1Ms + 2000,
+                 "ref-1");
+    store_.Apply("not json, at all", "t4", kJuly1Ms + kDayMs);
+    store_.Apply(testing::ReadFixture("user_reauth.json"), "t5",
+                 kJuly1Ms + kDayMs + 1000);
+  }
+
+  testing::CommandResult Dump(std::vector<std::string> args) {
+    args.insert(args.begin(), {"dump", "--store", store_.path()});
+    return RunSyncctl(args, dir_);
+  }
+
+  // Trace ids of `dump deliveries` with `filters`, in output order.
+  std::string TraceIds(const std::vector<std::string>& filters) {
+    std::vector<std::string> args{"deliveries", "--format", "ndjson"};
+    args.insert(args.end(), filters.begin(), filters.end());
+    testing::CommandResult run = Dump(args);
+    BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    return JoinMember(ParseNdjson(run.out), "trace_id");
+  }
+
+  testing::AppliedStore& store() { return store_; }
+  const testing::TempDir& dir() const { return dir_; }
+
+ private:
+  testing::TempDir dir_;
+  testing::AppliedStore store_;
+};
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(dump_selectors)
+
+BOOST_AUTO_TEST_CASE(deliveries_in_order) {
+  ArchiveStore archive;
+  BOOST_TEST(archive.TraceIds({}) == "t1 t2 t3 t4 t5");
+}
+
+BOOST_AUTO_TEST_CASE(deliveries_by_header) {
+  ArchiveStore archive;
+  BOOST_TEST(archive.TraceIds({"--trace-id", "t2"}) == "t2");
+  BOOST_TEST(archive.TraceIds({"--trace-id", "absent"}) == "");
+  BOOST_TEST(archive.TraceIds({"--reference", "ref-1"}) == "t3");
+  BOOST_TEST(archive.TraceIds({"--event-type", "user_reauth"}) == "t5");
+}
+
+BOOST_AUTO_TEST_CASE(deliveries_by_outcome) {
+  ArchiveStore archive;
+  BOOST_TEST(archive.TraceIds({"--outcome", "quarantined"}) == "t4");
+  BOOST_TEST(archive.TraceIds({"--outcome", "stored"}) == "t2 t3");
+  BOOST_TEST(archive.TraceIds({"--outcome", "recorded"}) == "t1 t5");
+}
+
+BOOST_AUTO_TEST_CASE(deliveries_by_received_time) {
+  ArchiveStore archive;
+  BOOST_TEST(archive.TraceIds({"--from", "2026-07-02"}) == "t4 t5");
+  BOOST_TEST(archive.TraceIds({"--to", "2026-07-01"}) == "t1 t2 t3");
+  BOOST_TEST(archive.TraceIds({"--from", "2026-07-01T00:00:01Z", "--to",
+                               "2026-07-01T00:00:01Z"}) == "t2");
+  BOOST_TEST(archive.TraceIds({"--from", "2026-07-03"}) == "");
+}
+
+BOOST_AUTO_TEST_CASE(delivery_line_fields) {
+  ArchiveStore archive;
+  testing::CommandResult run =
+      archive.Dump({"deliveries", "--trace-id", "t3", "--format", "ndjson"});
+  std::vector<json::object> lines = ParseNdjson(run.out);
+  BOOST_REQUIRE(lines.size() == 1u);
+  const json::object& line = lines[0];
+
+  BOOST_TEST(line.at("received_ms").to_number<int64_t>() == kJuly1Ms + 2000);
+  BOOST_TEST(line.at("terra_reference").as_string() == "ref-1");
+  BOOST_TEST(line.at("event_type").as_string() == "sleep");
+  BOOST_TEST(line.at("outcome").as_string() == "stored");
+  BOOST_TEST(line.at("records").to_number<int>() == 1);
+  BOOST_TEST(line.at("body_encoding").as_string() == "utf-8");
+  BOOST_TEST(line.at("body").as_string() == testing::ReadFixture("sleep.json"));
+}
+
+BOOST_AUTO_TEST_CASE(binary_body_base64) {
+  ArchiveStore archive;
+  archive.store().Apply(std::string("\xff\xfe\x00", 3), "t6", kJuly1Ms);
+  testing::CommandResult run =
+      archive.Dump({"deliveries", "--trace-id", "t6", "--format", "ndjson"});
+  std::vector<json::object> lines = ParseNdjson(run.out);
+  BOOST_REQUIRE(lines.size() == 1u);
+
+  BOOST_TEST(lines[0].at("body_encoding").as_string() == "base64");
+  BOOST_TEST(lines[0].at("body").as_string() == "//4A");
+}
+
+BOOST_AUTO_TEST_CASE(records_by_natural_id) {
+  ArchiveStore archive;
+  testing::CommandResult run = archive.Dump(
+      {"records", "--natural-id", "2026-07-01", "--format", "ndjson"});
+  std::vector<json::object> records = ParseNdjson(run.out);
+  BOOST_TEST(run.exit_code == 0);
+  BOOST_TEST(JoinMember(records, "type") == "daily");
+}
+
+BOOST_AUTO_TEST_CASE(jobs_listed) {
+  ArchiveStore archive;
+  testing::CommandResult run = archive.Dump({"jobs", "--format", "ndjson"});
+  std::vector<json::object> jobs = ParseNdjson(run.out);
+  BOOST_TEST(run.exit_code == 0);
+  BOOST_REQUIRE(jobs.size() == 1u);
+  BOOST_TEST(jobs[0].at("kind").as_string() == "backfill");
+  BOOST_TEST(jobs[0].at("state").as_string() == "queued");
+  BOOST_TEST(jobs[0].at("job_id").to_number<uint64_t>() > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(stats_counts) {
+  ArchiveStore archive;
+  testing::CommandResult run = archive.Dump({"stats", "--format", "ndjson"});
+  std::vector<json::object> lines = ParseNdjson(run.out);
+  BOOST_REQUIRE(lines.size() == 1u);
+  const json::object& stats = lines[0];
+
+  BOOST_TEST(stats.at("format_version").to_number<int>() == 1);
+  BOOST_TEST(json::serialize(stats.at("records")) ==
+             R"({"daily":1,"sleep":1})");
+  BOOST_TEST(json::serialize(stats.at("deliveries")) ==
+             R"({"quarantined":1,"recorded":2,"stored":2})");
+  BOOST_TEST(json::serialize(stats.at("connections")) == R"({"active":1})");
+  BOOST_TEST(stats.at("size_on_disk_bytes").to_number<uint64_t>() > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(stats_table_rows) {
+  ArchiveStore archive;
+  testing::CommandResult run = archive.Dump({"stats", "--format", "csv"});
+  std::vector<std::string> lines = Lines(run.out);
+  BOOST_REQUIRE(!lines.empty());
+  BOOST_TEST(lines[0] == "name,value\r");
+  BOOST_TEST(run.out.find("records.daily,1\r\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(format_json_array) {
+  ArchiveStore archive;
+  testing::CommandResult run = archive.Dump({"deliveries", "--format", "json"});
+  json::value parsed = json::parse(run.out);
+  BOOST_REQUIRE(parsed.is_array());
+  BOOST_TEST(parsed.as_array().size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(format_json_empty) {
+  ArchiveStore archive;
+  testing::CommandResult run =
+      archive.Dump({"deliveries", "--trace-id", "absent", "--format", "json"});
+  BOOST_TEST(run.out == "[]\n");
+}
+
+BOOST_AUTO_TEST_CASE(format_csv_records) {
+  ArchiveStore archive;
+  testing::CommandResult run =
+      archive.Dump({"records", "--type", "daily", "--format", "csv"});
+  std::vector<std::string> lines = Lines(run.out);
+  BOOST_REQUIRE(lines.size() == 2u);
+  BOOST_TEST(lines[0] ==
+             "connection_id,type,natural_id,date,ordering_ms,sequence,source,"
+             "delivery\r");
+  BOOST_TEST(lines[1].starts_with(
+      "40f7b0e1-89e2-43ac-a5b8-1e29c8d47cad,daily,2026-07-01,2026-07-01,"));
+  BOOST_TEST(lines[1].find(",webhook,") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(format_csv_quotes) {
+  ArchiveStore archive;
+  testing::CommandResult run = archive.Dump(
+      {"deliveries", "--outcome", "quarantined", "--format", "csv"});
+  std::vector<std::string> lines = Lines(run.out);
+  BOOST_REQUIRE(lines.size() == 2u);
+  BOOST_TEST(lines[0] ==
+             "sequence,received_ms,trace_id,terra_reference,event_type,user_id,"
+             "outcome,records,note\r");
+  // The body is not a column; the note names the JSON error.
+  BOOST_TEST(lines[1].find(",t4,,,,quarantined,0,") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(format_table_aligned) {
+  ArchiveStore archive;
+  testing::CommandResult run =
+      archive.Dump({"connections", "--format", "table"});
+  std::vector<std::string> lines = Lines(run.out);
+  BOOST_REQUIRE(lines.size() == 2u);
+  BOOST_TEST(lines[0].starts_with("connection_id "));
+  BOOST_TEST(lines[0].find("state") == lines[1].find("active"));
+  BOOST_TEST(lines[0].find("provider") == lines[1].find("GARMIN"));
+}
+
+BOOST_AUTO_TEST_CASE(inapplicable_option_fails) {
+  ArchiveStore archive;
+  testing::CommandResult run = archive.Dump({"records", "--outcome", "stored"});
+  BOOST_TEST(run.exit_code == 1);
+  BOOST_TEST(run.err.find("apply to deliveries only") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_format_fails) {
+  ArchiveStore archive;
+  testing::CommandResult run = archive.Dump({"records", "--format", "xml"});
+  BOOST_TEST(run.exit_code == 1);
+  BOOST_TEST(run.err.find("ndjson, json, csv or table") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(newer_format_fails) {
+  ArchiveStore archive;
+  rocksdb::WriteBatch batch;
+  BOOST_REQUIRE(batch
+                    .Put(archive.store().store().handle(store::Family::kMeta),
+                         std::string(store::kMetaFormatVersion), "2")
+                    .ok());
+  BOOST_REQUIRE(archive.store().store().Write(&batch, true).ok());
+  archive.store().Close();
+
+  testing::CommandResult run = archive.Dump({"stats"});
+  BOOST_TEST(run.exit_code == 2);
+  BOOST_TEST(run.err.find("format version 2") != std::string::npos);
+  BOOST_TEST(run.err.find("upgrade terra-sync") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace terra

@@ -1,0 +1,340 @@
+// `terra-syncctl replay`: to a running daemon from a store's archive and from
+// capture files, offline into a store, and its errors.
+//
+// "Equal" for a rebuilt store means the same connections and records after
+// dropping what a rebuild renumbers or relabels: the `sequence` and
+// `delivery` numbers of records and of connection history entries, and the
+// record `source` (offline replay writes "replay"). Items, dates, ordering
+// timestamps, states, user ids and history events must match exactly.
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tests/support/fixtures.h"
+#include "tests/tools/tool_support.h"
+
+namespace terra {
+namespace {
+
+namespace json = boost::json;
+using testing::JoinMember;
+using testing::kDayMs;
+using testing::kJuly1Ms;
+using testing::ParseNdjson;
+using testing::RunSyncctl;
+
+// A source store with an auth, data before and after a user_reauth, and a
+// quarantined body.
+class SourceStore {
+ public:
+  SourceStore() : store_(dir_.Sub("source")) {
+    json::value new_daily = json::parse(testing::ReadFixture("daily.json"));
+    new_daily.at_pointer("/user/user_id") =
+        "9c8b7a65-4321-4fed-a0b9-87c6d5e4f321";
+    new_daily.at_pointer("/data/0/metadata/start_time") =
+        "2026-07-02T00:00:00.000000+01:00";
+    store_.Apply(testing::ReadFixture("auth_success.json"), "t1", kJuly1Ms);
+    store_.Apply(testing::ReadFixture("daily.json"), "t2", kJuly1Ms + 1000);
+    store_.Apply(testing::ReadFixture("sleep.json"), "t3", kJuly1Ms + 2000);
+    store_.Apply(testing::ReadFixture("user_reauth.json"), "t4",
+                 kJuly1Ms + kDayMs);
+    store_.Apply(json::serialize(new_daily), "t5", kJuly1Ms + kDayMs + 1000);
+    store_.Apply("{\"broken\":", "t6", kJuly1Ms + kDayMs + 2000);
+    store_.Close();
+  }
+
+  testing::CommandResult Run(const std::vector<std::string>& args) {
+    return RunSyncctl(args, dir_);
+  }
+
+  // Prints `selector` of the store at `path` as NDJSON.
+  std::string Dump(const std::string& path, const std::string& selector) {
+    testing::CommandResult run =
+        Run({"dump", "--store", path, selector, "--format", "ndjson"});
+    BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    return run.out;
+  }
+
+  // Writes the archive as a capture file and returns its path.
+  std::string WriteCapture() {
+    std::string path = dir_.Sub("capture.ndjson");
+    testing::WriteFile(path, Dump(this->path(), "deliveries"));
+    return path;
+  }
+
+  std::string path() const { return dir_.Sub("source"); }
+  const testing::TempDir& dir() const { return dir_; }
+
+ private:
+  testing::TempDir dir_;
+  testing::AppliedStore store_;
+};
+
+void Erase(json::object* object, std::initializer_list<const char*> names) {
+  for (const char* name : names) object->erase(name);
+}
+
+// Renders records and connections without the fields a rebuild changes.
+std::string Comparable(const std::string& ndjson) {
+  std::string text;
+  for (json::object object : ParseNdjson(ndjson)) {
+    Erase(&object, {"sequence", "delivery", "source"});
+    if (json::value* history = object.if_contains("history")) {
+      for (json::value& event : history->as_array()) {
+        Erase(&event.as_object(), {"sequence", "delivery"});
+      }
+    }
+    text += json::serialize(object) + "\n";
+  }
+  return text;
+}
+
+// Renders records as "type/natural_id:ordering_ms:item" lines, which a
+// replay through a daemon must reproduce.
+std::string RecordContents(const std::string& ndjson) {
+  std::string text;
+  for (const json::object& record : ParseNdjson(ndjson)) {
+    text += std::string(record.at("type").as_string()) + "/" +
+            std::string(record.at("natural_id").as_string()) + ":" +
+            json::serialize(record.at("ordering_ms")) + ":" +
+            json::serialize(record.at("item")) + "\n";
+  }
+  return text;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(replay)
+
+BOOST_AUTO_TEST_CASE(to_daemon_from_store) {
+  SourceStore source;
+  testing::RunningDaemon daemon(source.dir(), source.dir().Sub("target"));
+  std::vector<std::string> args{
+      "replay",     "--from-store",  source.path(),       "--to",
+      daemon.url(), "--secret-file", daemon.secret_path()};
+
+  testing::CommandResult first = source.Run(args);
+  testing::CommandResult second = source.Run(args);
+
+  BOOST_TEST(first.exit_code == 0, first.err);
+  BOOST_TEST(first.err.find("replay: 6 applied (quarantined 1, recorded 2, "
+                            "stored 3), 0 duplicate, 0 rejected, 0 failed") !=
+                 std::string::npos,
+             first.err);
+  BOOST_TEST(second.exit_code == 0);
+  BOOST_TEST(
+      second.err.find("replay: 0 applied, 6 duplicate") != std::string::npos,
+      second.err);
+  BOOST_TEST(
+      RecordContents(source.Dump(source.dir().Sub("target"), "records")) ==
+      RecordContents(source.Dump(source.path(), "records")));
+}
+
+BOOST_AUTO_TEST_CASE(to_daemon_from_capture) {
+  SourceStore source;
+  std::string capture = source.WriteCapture();
+  testing::RunningDaemon daemon(source.dir(), source.dir().Sub("target"));
+  std::vector<std::string> args{"replay",
+                                "--capture",
+                                capture,
+                                "--to",
+                                daemon.url(),
+                                "--secret-file",
+                                daemon.secret_path(),
+                                "--concurrency",
+                                "2",
+                                "--rate",
+                                "200"};
+
+  testing::CommandResult first = source.Run(args);
+  testing::CommandResult second = source.Run(args);
+
+  BOOST_TEST(first.exit_code == 0, first.err);
+  BOOST_TEST(first.err.find("replay: 6 applied") != std::string::npos,
+             first.err);
+  BOOST_TEST(
+      second.err.find("replay: 0 applied, 6 duplicate") != std::string::npos,
+      second.err);
+  BOOST_TEST(JoinMember(ParseNdjson(source.Dump(source.dir().Sub("target"),
+                                                "deliveries")),
+                        "trace_id")
+                 .size() == std::string("t1 t2 t3 t4 t5 t6").size());
+}
+
+BOOST_AUTO_TEST_CASE(new_trace_ids_reapply) {
+  SourceStore source;
+  testing::RunningDaemon daemon(source.dir(), source.dir().Sub("target"));
+  std::vector<std::string> args{
+      "replay",     "--from-store",  source.path(),        "--to",
+      daemon.url(), "--secret-file", daemon.secret_path(), "--concurrency",
+      "1"};
+  BOOST_REQUIRE(source.Run(args).exit_code == 0);
+
+  args.push_back("--new-trace-ids");
+  testing::CommandResult again = source.Run(args);
+  std::vector<json::object> deliveries =
+      ParseNdjson(source.Dump(source.dir().Sub("target"), "deliveries"));
+
+  BOOST_TEST(again.exit_code == 0, again.err);
+  BOOST_TEST(again.err.find("replay: 6 applied") != std::string::npos,
+             again.err);
+  BOOST_REQUIRE(deliveries.size() == 12u);
+  BOOST_TEST(
+      deliveries[6].at("trace_id").as_string().starts_with("t1:replay:"));
+}
+
+BOOST_AUTO_TEST_CASE(into_empty_store_equals_original) {
+  SourceStore source;
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+  std::vector<std::string> args{"replay", "--from-store", source.path(),
+                                "--into", target};
+
+  testing::CommandResult first = source.Run(args);
+  testing::CommandResult second = source.Run(args);
+
+  BOOST_TEST(first.exit_code == 0, first.err);
+  BOOST_TEST(
+      second.err.find("replay: 0 applied, 6 duplicate") != std::string::npos,
+      second.err);
+  BOOST_TEST(Comparable(source.Dump(target, "connections")) ==
+             Comparable(source.Dump(source.path(), "connections")));
+  BOOST_TEST(Comparable(source.Dump(target, "records")) ==
+             Comparable(source.Dump(source.path(), "records")));
+  BOOST_TEST(JoinMember(ParseNdjson(source.Dump(target, "records")),
+                        "source") == "replay replay replay");
+}
+
+BOOST_AUTO_TEST_CASE(into_locked_store_fails) {
+  SourceStore source;
+  testing::RunningDaemon daemon(source.dir(), source.dir().Sub("target"));
+  testing::CommandResult run =
+      source.Run({"replay", "--from-store", source.path(), "--into",
+                  source.dir().Sub("target")});
+  BOOST_TEST(run.exit_code == 2);
+  BOOST_TEST(run.err.find("is locked by another process, most likely a "
+                          "running terra-syncd") != std::string::npos,
+             run.err);
+}
+
+BOOST_AUTO_TEST_CASE(broken_line_stops) {
+  SourceStore source;
+  std::vector<std::string> lines;
+  std::string capture = testing::ReadFile(source.WriteCapture());
+  size_t second_line = capture.find('\n') + 1;
+  testing::WriteFile(source.dir().Sub("broken.ndjson"),
+                     capture.substr(0, second_line) + "{\"body\": 12}\n" +
+                         capture.substr(second_line));
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+
+  testing::CommandResult stop =
+      source.Run({"replay", "--capture", source.dir().Sub("broken.ndjson"),
+                  "--into", target});
+
+  BOOST_TEST(stop.exit_code == 3);
+  BOOST_TEST(stop.err.find("broken.ndjson line 2: field body is missing or not "
+                           "a string; stopping") != std::string::npos,
+             stop.err);
+  BOOST_TEST(stop.err.find("replay: 1 applied") != std::string::npos, stop.err);
+}
+
+BOOST_AUTO_TEST_CASE(broken_line_skipped) {
+  SourceStore source;
+  std::string capture = testing::ReadFile(source.WriteCapture());
+  testing::WriteFile(source.dir().Sub("broken.ndjson"), "not json\n" + capture);
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+
+  testing::CommandResult skip =
+      source.Run({"replay", "--capture", source.dir().Sub("broken.ndjson"),
+                  "--into", target, "--on-invalid", "skip"});
+
+  BOOST_TEST(skip.exit_code == 3);
+  BOOST_TEST(skip.err.find("broken.ndjson line 1: not valid JSON") !=
+                 std::string::npos,
+             skip.err);
+  BOOST_TEST(skip.err.find("replay: 6 applied") != std::string::npos, skip.err);
+  BOOST_TEST(
+      skip.err.find("1 invalid input (line or file)") != std::string::npos,
+      skip.err);
+}
+
+BOOST_AUTO_TEST_CASE(bodies_directory) {
+  SourceStore source;
+  std::string bodies = source.dir().Sub("bodies");
+  std::filesystem::create_directory(bodies);
+  testing::WriteFile(bodies + "/1.json",
+                     testing::ReadFixture("auth_success.json"));
+  testing::WriteFile(bodies + "/2.json", testing::ReadFixture("daily.json"));
+  testing::WriteFile(bodies + "/notes.txt", "ignored");
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+
+  testing::CommandResult run =
+      source.Run({"replay", "--bodies", bodies, "--into", target});
+
+  BOOST_TEST(run.exit_code == 0, run.err);
+  BOOST_TEST(run.err.find("replay: 2 applied (recorded 1, stored 1)") !=
+                 std::string::npos,
+             run.err);
+  BOOST_TEST(JoinMember(ParseNdjson(source.Dump(target, "records")), "type") ==
+             "daily");
+}
+
+BOOST_AUTO_TEST_CASE(dry_run_changes_nothing) {
+  SourceStore source;
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+  testing::CommandResult run =
+      source.Run({"replay", "--from-store", source.path(), "--into", target,
+                  "--dry-run", "--event-type", "daily"});
+
+  BOOST_TEST(run.exit_code == 0, run.err);
+  BOOST_TEST(run.out.starts_with("would apply t2 daily "));
+  BOOST_TEST(run.out.find("would apply t5 daily ") != std::string::npos);
+  BOOST_TEST(run.err.find("dry run, 2 deliveries would be replayed") !=
+             std::string::npos);
+  BOOST_TEST(std::filesystem::is_empty(target));
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_daemon_fails) {
+  SourceStore source;
+  testing::WriteFile(source.dir().Sub("secret"), "s3cret\n");
+  testing::CommandResult run =
+      source.Run({"replay", "--from-store", source.path(), "--to",
+                  "http://127.0.0.1:1/webhooks/terra", "--secret-file",
+                  source.dir().Sub("secret")});
+  BOOST_TEST(run.exit_code == 4);
+  BOOST_TEST(run.err.find("cannot connect to 127.0.0.1:1") != std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("check that terra-syncd is running") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_secret_fails) {
+  SourceStore source;
+  testing::CommandResult run =
+      source.Run({"replay", "--from-store", source.path(), "--to",
+                  "http://127.0.0.1:1/webhooks/terra", "--secret-file",
+                  source.dir().Sub("absent")});
+  BOOST_TEST(run.exit_code == 1);
+  BOOST_TEST(run.err.find(source.dir().Sub("absent")) != std::string::npos,
+             run.err);
+}
+
+BOOST_AUTO_TEST_CASE(https_url_rejected) {
+  SourceStore source;
+  testing::CommandResult run =
+      source.Run({"replay", "--from-store", source.path(), "--to",
+                  "https://127.0.0.1/", "--dry-run"});
+  BOOST_TEST(run.exit_code == 1);
+  BOOST_TEST(run.err.find("is not an http:// URL") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace terra

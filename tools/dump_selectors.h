@@ -1,0 +1,62 @@
+// What `terra-syncctl dump` can print: one function per selector, each
+// streaming its rows from the store into a RowWriter, and the CSV and table
+// columns of each.
+
+#ifndef TERRA_TOOLS_DUMP_SELECTORS_H_
+#define TERRA_TOOLS_DUMP_SELECTORS_H_
+
+#include <boost/json/object.hpp>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/delivery_queries.h"
+#include "store/queries.h"
+#include "store/status.h"
+#include "tools/row_writer.h"
+
+namespace terra::store {
+class Store;
+}
+
+namespace terra::tools {
+
+// Selectors: "connections", "records", "deliveries", "jobs", "stats".
+enum class Selector { kConnections, kRecords, kDeliveries, kJobs, kStats };
+
+// Parses a selector name. Returns false for anything else.
+[[nodiscard]] bool ParseSelector(std::string_view name, Selector* selector);
+
+// CSV and table columns of the rows of `selector`.
+std::vector<std::string> SelectorColumns(Selector selector);
+
+// Renders a record with its envelope fields: connection_id, type,
+// natural_id, date, ordering_ms, sequence, source, delivery and item.
+boost::json::object RecordToJson(const store::RecordView& record);
+
+// Each Print function writes one row per item and stops early, returning OK,
+// when the writer fails. Store errors are returned; malformed entries are
+// reported on `err` and skipped.
+[[nodiscard]] store::Status PrintConnections(const store::Store& store,
+                                             std::string_view connection_id,
+                                             RowWriter* writer);
+[[nodiscard]] store::Status PrintRecords(const store::Store& store,
+                                         const store::RecordFilter& filter,
+                                         RowWriter* writer, std::ostream& err);
+[[nodiscard]] store::Status PrintDeliveries(const store::Store& store,
+                                            const store::DeliveryFilter& filter,
+                                            RowWriter* writer,
+                                            std::ostream& err);
+[[nodiscard]] store::Status PrintJobs(const store::Store& store,
+                                      RowWriter* writer, std::ostream& err);
+
+// Prints the counts of ComputeStoreStats. As NDJSON or JSON it is one object;
+// as CSV or a table it is one `name,value` row per count, for example
+// `records.daily,3`.
+[[nodiscard]] store::Status PrintStats(const store::Store& store, Format format,
+                                       std::ostream& out);
+
+}  // namespace terra::tools
+
+#endif  // TERRA_TOOLS_DUMP_SELECTORS_H_

@@ -1,0 +1,39 @@
+// `terra-syncctl replay --into STORE`: applies deliveries offline through the
+// daemon's own DeliveryApplier and Committer, into a store whose daemon is
+// stopped. Deliveries apply one at a time, in input order, each committed
+// before the next is built, because the applier reads user ids that earlier
+// deliveries write (an `auth` before its data, a `user_reauth` before data
+// under the new id).
+
+#ifndef TERRA_TOOLS_REPLAY_INTO_H_
+#define TERRA_TOOLS_REPLAY_INTO_H_
+
+#include <ostream>
+#include <string>
+
+#include "tools/replay_delivery.h"
+#include "tools/replay_source.h"
+#include "tools/replay_tally.h"
+
+namespace terra::tools {
+
+struct ReplayIntoOptions {
+  std::string store_path;  // an existing store, or an empty directory
+  TraceIdPolicy trace_ids;
+  bool dry_run = false;  // list the deliveries on `out`; open no target
+};
+
+// Replays `input` into the store and counts each result in `tally`. Copies
+// are written with source "replay"; received time, trace id (unless
+// renewed), terra-reference and ordering timestamp are the original ones, so
+// records merge as they did the first time. Returns kExitOk or the exit code
+// of the first error that stopped the replay (kExitStoreError for a store
+// that is locked, cannot be opened or rejects a write).
+[[nodiscard]] int ReplayInto(const ReplayInput& input,
+                             const ReplayIntoOptions& options,
+                             ReplayTally* tally, std::ostream& out,
+                             std::ostream& err);
+
+}  // namespace terra::tools
+
+#endif  // TERRA_TOOLS_REPLAY_INTO_H_

@@ -1,0 +1,242 @@
+#include "tools/replay_sender.h"
+
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "daemon/signature.h"
+#include "tools/exit_codes.h"
+#include "tools/progress_line.h"
+
+namespace terra::tools {
+namespace {
+
+constexpr std::string_view kPrefix = "terra-syncctl replay: ";
+constexpr unsigned kServiceUnavailable = 503;
+
+struct Job {
+  store::DeliveryRecord record;
+  std::string trace_id;
+};
+
+// A queue between the reader and the workers, bounded so that a large input
+// is never held in memory.
+class JobQueue {
+ public:
+  explicit JobQueue(size_t capacity) : capacity_(capacity) {}
+
+  // Blocks while the queue is full. Returns false once it is closed.
+  bool Push(Job job) {
+    std::unique_lock lock(mutex_);
+    not_full_.wait(lock, [&] { return closed_ || jobs_.size() < capacity_; });
+    if (closed_) return false;
+    jobs_.push_back(std::move(job));
+    not_empty_.notify_one();
+    return true;
+  }
+
+  // Blocks until a job arrives. Returns nullopt once closed and drained.
+  std::optional<Job> Pop() {
+    std::unique_lock lock(mutex_);
+    not_empty_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
+    if (jobs_.empty()) return std::nullopt;
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    not_full_.notify_one();
+    return job;
+  }
+
+  // Wakes everyone; `drop` discards queued jobs as well.
+  void Close(bool drop) {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    if (drop) jobs_.clear();
+    not_full_.notify_all();
+    not_empty_.notify_all();
+  }
+
+ private:
+  size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable not_full_;
+  std::condition_variable not_empty_;
+  std::deque<Job> jobs_;
+  bool closed_ = false;
+};
+
+// Spaces requests evenly at `rate` per second across all workers.
+class RateLimiter {
+ public:
+  explicit RateLimiter(double rate) : rate_(rate) {}
+
+  void Wait() {
+    if (rate_ <= 0) return;
+    auto interval =
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(1.0 / rate_));
+    std::chrono::steady_clock::time_point slot;
+    {
+      std::lock_guard lock(mutex_);
+      slot = std::max(next_, std::chrono::steady_clock::now());
+      next_ = slot + interval;
+    }
+    std::this_thread::sleep_until(slot);
+  }
+
+ private:
+  double rate_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point next_;
+};
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<std::pair<std::string, std::string>> Headers(
+    const Job& job, const std::string& secret) {
+  std::vector<std::pair<std::string, std::string>> headers{
+      {"terra-signature",
+       daemon::SignBody(secret, NowSeconds(), job.record.body)}};
+  if (!job.trace_id.empty()) {
+    headers.emplace_back("X-Terra-Trace-Id", job.trace_id);
+  }
+  if (!job.record.terra_reference.empty()) {
+    headers.emplace_back("terra-reference", job.record.terra_reference);
+  }
+  // The applied (already capped) ordering timestamp; with a fresh `t` the
+  // daemon's cap leaves it as it is.
+  if (job.record.ordering_ms > 0) {
+    headers.emplace_back("X-Terra-Ordering-Timestamp",
+                         std::to_string(job.record.ordering_ms));
+  }
+  return headers;
+}
+
+// Counts a daemon's response. The daemon returns 200 with the outcome, or with
+// "duplicate delivery, already stored".
+void CountReply(const HttpReply& reply, ReplayTally* tally) {
+  std::string text = reply.body;
+  while (!text.empty() &&
+         std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.pop_back();
+  }
+  if (reply.status == 200 && text.starts_with("duplicate")) {
+    tally->Duplicate();
+  } else if (reply.status == 200) {
+    tally->Applied(text);
+  } else {
+    tally->Rejected("HTTP " + std::to_string(reply.status) + ": " + text);
+  }
+}
+
+class Sender {
+ public:
+  Sender(const ReplayToOptions& options, ReplayTally* tally, std::ostream& err)
+      : options_(options),
+        tally_(tally),
+        err_(err),
+        queue_(2 * static_cast<size_t>(options.concurrency)),
+        limiter_(options.rate),
+        progress_(err) {}
+
+  int Run(const ReplayInput& input) {
+    std::vector<std::thread> workers;
+    for (int i = 0; i < options_.concurrency; ++i) {
+      workers.emplace_back([this] { Work(); });
+    }
+
+    uint64_t index = 0;
+    int code = ReadReplayInput(
+        input,
+        [&](store::DeliveryRecord record, double fraction) {
+          fraction_.store(fraction);
+          std::string trace_id =
+              ReplayTraceId(record, options_.trace_ids, index++);
+          return queue_.Push({std::move(record), std::move(trace_id)});
+        },
+        tally_, err_);
+    queue_.Close(false);
+    for (std::thread& worker : workers) {
+      worker.join();
+    }
+    progress_.Finish();
+    return unreachable_.load() ? kExitUnreachable : code;
+  }
+
+ private:
+  void Work() {
+    HttpPoster poster(options_.target, options_.timeout);
+    while (std::optional<Job> job = queue_.Pop()) {
+      HttpReply reply = Send(&poster, *job);
+      if (reply.status == 0) {
+        Unreachable(reply.error);
+        return;
+      }
+      CountReply(reply, tally_);
+      progress_.Update(tally_->total(), fraction_.load());
+    }
+  }
+
+  HttpReply Send(HttpPoster* poster, const Job& job) {
+    HttpReply reply;
+    for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+      limiter_.Wait();
+      reply = poster->Post(Headers(job, options_.secret), job.record.body);
+      if (reply.status != kServiceUnavailable || attempt == kMaxAttempts) {
+        break;
+      }
+      std::this_thread::sleep_for(kRetryDelay);
+    }
+    return reply;
+  }
+
+  // Stops the replay: without a daemon every further delivery would fail.
+  void Unreachable(const std::string& error) {
+    if (!unreachable_.exchange(true)) {
+      err_ << kPrefix << error
+           << "; check that terra-syncd is running and listens at that "
+              "address\n";
+    }
+    tally_->Failed("daemon unreachable");
+    queue_.Close(true);
+  }
+
+  const ReplayToOptions& options_;
+  ReplayTally* tally_;
+  std::ostream& err_;
+  JobQueue queue_;
+  RateLimiter limiter_;
+  ProgressLine progress_;
+  std::atomic<double> fraction_{0};
+  std::atomic<bool> unreachable_{false};
+};
+
+}  // namespace
+
+int ReplayTo(const ReplayInput& input, const ReplayToOptions& options,
+             ReplayTally* tally, std::ostream& out, std::ostream& err) {
+  if (!options.dry_run) {
+    return Sender(options, tally, err).Run(input);
+  }
+  uint64_t index = 0;
+  return ReadReplayInput(
+      input,
+      [&](store::DeliveryRecord record, double) {
+        std::string trace_id =
+            ReplayTraceId(record, options.trace_ids, index++);
+        out << DescribeDelivery("would send", record, trace_id) << "\n";
+        tally->Planned();
+        return true;
+      },
+      tally, err);
+}
+
+}  // namespace terra::tools
