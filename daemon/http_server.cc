@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,6 +30,26 @@ using tcp = asio::ip::tcp;
 
 // Bytes read at once while waiting for the first byte of a request.
 constexpr size_t kFirstReadBytes = 16 << 10;
+
+// Body bytes reserved from the shared budget at a time, ahead of what has
+// arrived. Beast reads at most 64 KiB per step, so a body never outgrows its
+// reservation by more than that. Small enough that senders which declare
+// large bodies and then stall hold little: at the default 1024 connections
+// they can hold 256 MiB, half of the default budget.
+constexpr size_t kBudgetStepBytes = 256 << 10;
+
+// Returns the path of a request target in origin form ("/a?b" -> "/a") or
+// absolute form ("http://host/a?b" -> "/a"), which HTTP/1.1 servers must
+// accept too.
+std::string_view RequestPath(std::string_view target) {
+  size_t scheme_end = target.find("://");
+  if (target.substr(0, 1) != "/" && scheme_end != std::string_view::npos) {
+    size_t path_start = target.find('/', scheme_end + 3);
+    target = path_start == std::string_view::npos ? std::string_view("/")
+                                                  : target.substr(path_start);
+  }
+  return target.substr(0, target.find('?'));
+}
 
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
   const asio::ip::address& address = endpoint.address();
@@ -191,16 +212,19 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (error) {
-      return Reject(400, "malformed HTTP request", true);
+      return Reject(400, "malformed HTTP request: " + error.message(), true);
     }
 
     const auto& request = header_parser_->get();
-    std::string_view target = request.target();
-    std::string_view path = target.substr(0, target.find('?'));
+    version_ = request.version();
+    head_request_ = request.method() == http::verb::head;
     bool body_pending = header_parser_->chunked() ||
                         header_parser_->content_length().value_or(0) > 0;
 
-    if (path != state_->webhook_path) {
+    if (version_ >= 11 && request.count(http::field::host) != 1) {
+      return Reject(400, "bad request: send exactly one Host header", true);
+    }
+    if (RequestPath(request.target()) != state_->webhook_path) {
       return Reject(404, "not found: webhooks are accepted on " +
                              state_->webhook_path, body_pending);
     }
@@ -215,16 +239,54 @@ class Session : public std::enable_shared_from_this<Session> {
       return Reject(413, BodyTooLarge(), true);
     }
 
-    // NOTE: a chunked body's size is unknown up front, so it reserves the
-    // largest allowed body from the budget.
-    size_t bytes = header_parser_->chunked()
-                       ? limits_->max_body_bytes
-                       : static_cast<size_t>(*header_parser_->content_length());
-    state_->budget.Acquire(
-        bytes, stream_.get_executor(), limits_->budget_wait,
-        [self = shared_from_this(), bytes](bool granted) {
-          self->OnBudget(granted, bytes);
-        });
+    expected_body_bytes_ =
+        header_parser_->chunked()
+            ? limits_->max_body_bytes
+            : static_cast<size_t>(*header_parser_->content_length());
+    body_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    body_parser_->body_limit(limits_->max_body_bytes);
+
+    if (beast::iequals(body_parser_->get()[http::field::expect],
+                       "100-continue") &&
+        !body_parser_->is_done()) {
+      return SendContinue();
+    }
+    ReadBodyStep();
+  }
+
+  // Tells a client that sent `Expect: 100-continue` to send its body.
+  void SendContinue() {
+    auto go_ahead = std::make_shared<http::response<http::empty_body>>(
+        http::status::continue_, version_);
+    http::async_write(stream_, *go_ahead,
+                      [self = shared_from_this(), go_ahead](
+                          beast::error_code error, size_t) {
+                        if (error) {
+                          return self->Close();
+                        }
+                        self->ReadBodyStep();
+                      });
+  }
+
+  // Reads the next part of the body, first reserving room for it in the
+  // shared budget. Bytes are charged as they arrive, in steps, so a sender
+  // that declares a large body and sends it slowly holds only what it has
+  // sent, not the whole declared length.
+  void ReadBodyStep() {
+    if (body_parser_->is_done()) {
+      return Dispatch();
+    }
+    size_t received = body_parser_->get().body().size();
+    size_t wanted = std::min(expected_body_bytes_, received + kBudgetStepBytes);
+    if (wanted <= reserved_bytes_) {
+      return DoReadBody();
+    }
+    size_t extra = wanted - reserved_bytes_;
+    state_->budget.Acquire(extra, stream_.get_executor(), limits_->budget_wait,
+                           [self = shared_from_this(), extra](bool granted) {
+                             self->OnBudget(granted, extra);
+                           });
   }
 
   void OnBudget(bool granted, size_t bytes) {
@@ -232,26 +294,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Reject(503, "too many request bodies in memory, retry later",
                     true);
     }
-    reserved_bytes_ = bytes;
-
-    body_parser_.emplace(std::move(*header_parser_));
-    header_parser_.reset();
-    body_parser_->body_limit(limits_->max_body_bytes);
-
-    if (beast::iequals(body_parser_->get()[http::field::expect],
-                       "100-continue")) {
-      auto go_ahead = std::make_shared<http::response<http::empty_body>>(
-          http::status::continue_, body_parser_->get().version());
-      http::async_write(stream_, *go_ahead,
-                        [self = shared_from_this(), go_ahead](
-                            beast::error_code error, size_t) {
-                          if (error) {
-                            return self->Close();
-                          }
-                          self->DoReadBody();
-                        });
-      return;
-    }
+    reserved_bytes_ += bytes;
     DoReadBody();
   }
 
@@ -272,13 +315,16 @@ class Session : public std::enable_shared_from_this<Session> {
       state_->LogRejected("body read timed out", remote_, TraceId());
       return Close();
     }
+    if (error == http::error::end_of_stream || error == asio::error::eof ||
+        error == asio::error::operation_aborted ||
+        error == asio::error::connection_reset) {
+      return Close();  // the sender went away; nothing to answer
+    }
     if (error) {
-      return Close();
+      return Reject(400, "malformed HTTP request body: " + error.message(),
+                    true);
     }
-    if (!body_parser_->is_done()) {
-      return DoReadBody();
-    }
-    Dispatch();
+    ReadBodyStep();
   }
 
   std::string BodyTooLarge() const {
@@ -287,10 +333,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   std::string_view TraceId() const {
-    if (!body_parser_) {
-      return {};
+    if (body_parser_) {
+      return body_parser_->get()["X-Terra-Trace-Id"];
     }
-    return body_parser_->get()["X-Terra-Trace-Id"];
+    if (header_parser_ && header_parser_->is_header_done()) {
+      return header_parser_->get()["X-Terra-Trace-Id"];
+    }
+    return {};
   }
 
   void Dispatch() {
@@ -342,7 +391,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Respond(unsigned status, std::string reason, bool close) {
     close = close || state_->shutting_down;
     auto response = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(status), 11);
+        static_cast<http::status>(status), version_);
     response->set(http::field::server, "terra-syncd");
     response->set(http::field::content_type, "text/plain; charset=utf-8");
     if (status == 405) {
@@ -351,6 +400,10 @@ class Session : public std::enable_shared_from_this<Session> {
     response->body() = std::move(reason) + "\n";
     response->keep_alive(!close);
     response->prepare_payload();
+    if (head_request_) {
+      // A response to HEAD has no body, but keeps the length it would have.
+      response->body().clear();
+    }
 
     stream_.expires_after(limits_->read_timeout);
     http::async_write(
@@ -368,6 +421,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     header_parser_.reset();
     body_parser_.reset();
+    expected_body_bytes_ = 0;
+    head_request_ = false;
     busy_ = false;
     if (error || close) {
       return Close();
@@ -394,6 +449,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> body_parser_;
   size_t reserved_bytes_ = 0;
+  size_t expected_body_bytes_ = 0;  // Content-Length, or the limit if chunked
+  unsigned version_ = 11;           // HTTP version of the current request
+  bool head_request_ = false;
   bool busy_ = false;
   bool keep_alive_ = true;
 };

@@ -27,6 +27,10 @@ inline constexpr std::string_view kFieldReferenceId = "reference_id";
 inline constexpr std::string_view kStateActive = "active";
 inline constexpr std::string_view kStateRevoked = "revoked";
 inline constexpr std::string_view kStateError = "error";
+// A connection created by data that arrived before the `user_reauth` that
+// tied its user id to an older connection; readers reach its records
+// through the older connection.
+inline constexpr std::string_view kStateMerged = "merged";
 
 // Maximum number of history entries a connection keeps; the oldest by
 // (ordering_ms, sequence) are dropped first.

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <boost/json.hpp>
+#include <cmath>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -388,6 +389,22 @@ Status Router::RouteUserReauth(const json::object& body) {
   applied_->user_id = std::string(new_user_id);
   applied_->connection_id = connection_id;
 
+  // Data for the new user id may have raced ahead of this event and created
+  // a connection of its own. That connection is marked merged and listed
+  // among this connection's ids, so readers of this connection find its
+  // records too; no record moves.
+  std::string early_connection;
+  Status lookup =
+      store_->Get(Family::kUserIds, new_user_id, &early_connection);
+  if (!lookup.ok() && !lookup.IsNotFound()) {
+    return lookup;
+  }
+  if (lookup.ok() && early_connection != connection_id) {
+    ConnectionUpdate merged = NewUpdate("user_reauth", "merged into " + connection_id);
+    merged.fields[std::string(kFieldState)] = std::string(kStateMerged);
+    MergeConnection(early_connection, merged);
+  }
+
   // The new user id points at the existing connection, so no record moves.
   batch_->Put(store_->handle(Family::kUserIds), new_user_id, connection_id);
   std::string detail = "old user id ";
@@ -398,6 +415,9 @@ Status Router::RouteUserReauth(const json::object& body) {
   update.fields[std::string(kFieldState)] = std::string(kStateActive);
   SetUserFields(*new_user, &update);
   update.user_ids.push_back(std::string(new_user_id));
+  if (lookup.ok() && early_connection != connection_id) {
+    update.user_ids.push_back(early_connection);
+  }
   MergeConnection(connection_id, update);
   return Finish(Outcome::kRecorded, "");
 }
@@ -650,6 +670,28 @@ Status Router::MissingUser() {
                 applied_->event_type + " event has no valid user.user_id");
 }
 
+// Returns true if every number in `value` is finite. Boost.JSON 1.81 parses
+// a literal such as 1e400 as infinity and would serialize it as `Infinity`,
+// which no JSON reader accepts, so such a body must not become a record.
+bool AllNumbersFinite(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::double_:
+      return std::isfinite(value.get_double());
+    case json::kind::array:
+      for (const json::value& element : value.get_array()) {
+        if (!AllNumbersFinite(element)) return false;
+      }
+      return true;
+    case json::kind::object:
+      for (const auto& member : value.get_object()) {
+        if (!AllNumbersFinite(member.value())) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
 // Parses the body; on failure returns the quarantine note.
 std::optional<json::object> ParseBody(std::string_view body, size_t max_depth,
                                       std::string* note) {
@@ -667,6 +709,10 @@ std::optional<json::object> ParseBody(std::string_view body, size_t max_depth,
   }
   if (!value.is_object()) {
     *note = "body is not a JSON object";
+    return std::nullopt;
+  }
+  if (!AllNumbersFinite(value)) {
+    *note = "body contains a number outside the range of a double";
     return std::nullopt;
   }
   return std::move(value.get_object());

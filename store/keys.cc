@@ -1,5 +1,6 @@
 #include "store/keys.h"
 
+#include <chrono>
 #include <cstddef>
 #include <initializer_list>
 
@@ -117,7 +118,18 @@ bool IsCalendarDate(std::string_view date) {
   for (size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
     if (!IsDigit(date[i])) return false;
   }
-  return true;
+
+  // A date that cannot exist (2026-13-45, 2026-02-30) would make a key no
+  // date range ever selects as intended.
+  auto number = [&](size_t at, size_t length) {
+    int value = 0;
+    for (size_t i = at; i < at + length; ++i) value = value * 10 + (date[i] - '0');
+    return value;
+  };
+  std::chrono::year_month_day day{std::chrono::year(number(0, 4)),
+                                  std::chrono::month(number(5, 2)),
+                                  std::chrono::day(number(8, 2))};
+  return day.ok() && number(0, 4) >= 1;
 }
 
 }  // namespace terra::store

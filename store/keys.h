@@ -65,7 +65,8 @@ std::string EncodeSequenceKey(uint64_t sequence);
 // exactly eight bytes.
 bool DecodeSequenceKey(std::string_view key, uint64_t* sequence);
 
-// Returns true if `date` has the form YYYY-MM-DD with digits in place.
+// Returns true if `date` has the form YYYY-MM-DD and names a day of the
+// proleptic Gregorian calendar from year 0001 on.
 bool IsCalendarDate(std::string_view date);
 
 }  // namespace terra::store

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <vector>
 
 #include "store/keys.h"
 #include "store/rocksdb_status.h"
@@ -173,6 +174,38 @@ Status WalkSessionIndex(const Store& store, const RecordFilter& filter,
   return FromRocksDb(it->status(), "reading sessions_by_date");
 }
 
+// Appends the ids of connections merged into `connection_id`: connections
+// that data for a new user id created before the `user_reauth` event tied
+// that id to `connection_id`. Their records stay under their own id.
+Status AddMergedConnections(const Store& store, const std::string& connection_id,
+                            std::vector<std::string>* connection_ids) {
+  std::string value;
+  Status status = store.Get(Family::kConnections, connection_id, &value);
+  if (status.IsNotFound()) {
+    return Status::Ok();
+  }
+  Connection connection;
+  if (!status.ok() || !DecodeConnection(value, &connection)) {
+    return status.ok() ? Status::Corruption("connection " + connection_id +
+                                            " in store " + store.path() +
+                                            " is malformed")
+                       : status;
+  }
+  for (const std::string& user_id : connection.user_ids) {
+    if (user_id == connection_id) {
+      continue;
+    }
+    std::string merged;
+    Status found = store.Get(Family::kConnections, user_id, &merged);
+    Connection other;
+    if (found.ok() && DecodeConnection(merged, &other) &&
+        other.Field(kFieldState) == kStateMerged) {
+      connection_ids->push_back(user_id);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ResolveConnection(const Store& store, std::string_view user_id,
@@ -212,11 +245,33 @@ Status ForEachRecord(
     const Store& store, const RecordFilter& filter,
     const std::function<bool(const RecordView& record)>& visit,
     const std::function<void(std::string_view key)>& on_malformed) {
-  RecordVisitor visitor(filter, visit, on_malformed);
-  if (IsSessionType(filter.type) && HasDateFilter(filter)) {
-    return WalkSessionIndex(store, filter, &visitor);
+  std::vector<std::string> connection_ids{filter.connection_id};
+  if (!filter.connection_id.empty()) {
+    if (Status status =
+            AddMergedConnections(store, filter.connection_id, &connection_ids);
+        !status.ok()) {
+      return status;
+    }
   }
-  return WalkRecords(store, filter, &visitor);
+
+  bool stopped = false;
+  std::function<bool(const RecordView&)> watched =
+      [&visit, &stopped](const RecordView& record) {
+        stopped = !visit(record);
+        return !stopped;
+      };
+  for (const std::string& connection_id : connection_ids) {
+    RecordFilter narrowed = filter;
+    narrowed.connection_id = connection_id;
+    RecordVisitor visitor(narrowed, watched, on_malformed);
+    Status status = IsSessionType(filter.type) && HasDateFilter(filter)
+                        ? WalkSessionIndex(store, narrowed, &visitor)
+                        : WalkRecords(store, narrowed, &visitor);
+    if (!status.ok() || stopped) {
+      return status;
+    }
+  }
+  return Status::Ok();
 }
 
 Status ForEachJob(

@@ -40,6 +40,13 @@ std::string NotAStoreMessage(const std::string& path, std::string_view why) {
 // Checks that `path` is a directory and sets `*empty` if it has no entries.
 Status InspectDirectory(const std::string& path, bool* empty) {
   std::error_code error;
+  if (std::filesystem::exists(path, error) &&
+      !std::filesystem::is_directory(path, error)) {
+    return Status::InvalidArgument(
+        "store path " + path +
+        " is not a directory; point --store at a directory (an empty one "
+        "becomes a new store)");
+  }
   if (!std::filesystem::is_directory(path, error)) {
     return Status::InvalidArgument(
         "store directory " + path +

@@ -47,6 +47,7 @@ BOOST_AUTO_TEST_CASE(endpoint_forms) {
   BOOST_TEST(!ParseEndpoint("127.0.0.1", &endpoint));
   BOOST_TEST(!ParseEndpoint("127.0.0.1:65536", &endpoint));
   BOOST_TEST(!ParseEndpoint("127.0.0.1:", &endpoint));
+  BOOST_TEST(!ParseEndpoint("localhost:80", &endpoint));
 }
 
 BOOST_AUTO_TEST_CASE(file_values_and_command_line_override) {
@@ -57,7 +58,7 @@ BOOST_AUTO_TEST_CASE(file_values_and_command_line_override) {
             "store = /tmp/x\n"
             "signing-secret-file = " + dir.Sub("secret") + "\n"
             "signing-secret-file = " + dir.Sub("second") + "\n"
-            "max-body-size = 1M\n"
+            "max-body-size = 1m\n"
             "read-timeout = 250ms\n"
             "listen = 127.0.0.1:9000\n");
 
@@ -90,6 +91,12 @@ BOOST_AUTO_TEST_CASE(invalid_values_name_the_option) {
       {{"--webhook-path", "hooks"}, "--webhook-path"},
       {{"--max-inflight-body-size", "1K"}, "--max-inflight-body-size"},
       {{"--no-such-option", "1"}, "no-such-option"},
+      {{"--listen", "localhost:8080"}, "numeric"},
+      {{"--max-header-size", "4G"}, "--max-header-size"},
+      {{"--idle-timeout", "0"}, "--idle-timeout"},
+      {{"--read-timeout", "0ms"}, "--read-timeout"},
+      {{"--max-connections", "-1"}, "--max-connections"},
+      {{"--admin-listen", "nowhere"}, "--admin-listen"},
   };
   for (const Case& test : cases) {
     std::vector<std::string> args = base;

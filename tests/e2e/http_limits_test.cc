@@ -2,6 +2,9 @@
 // each misuse gets the status that says what was wrong, and the daemon keeps
 // serving afterwards.
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 #include <thread>
 
@@ -153,6 +156,90 @@ BOOST_AUTO_TEST_CASE(idle_connection_closed) {
   BOOST_TEST(elapsed < std::chrono::seconds(5));
   HttpResult after = daemon.Send(DailyBody(kUserA, "2026-01-12T00:00:00+00:00", 1), "after");
   BOOST_TEST(after.status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(empty_body_answered_at_once) {
+  DaemonFixture daemon;
+  auto start = std::chrono::steady_clock::now();
+  HttpResult unsigned_empty = daemon.SendWith({}, "");
+  HttpResult signed_empty = daemon.Send("", "empty-1");
+  auto elapsed = std::chrono::steady_clock::now() - start;
+
+  BOOST_TEST(unsigned_empty.status == 401u);
+  BOOST_TEST(signed_empty.status == 200u);
+  BOOST_TEST(signed_empty.body == "quarantined\n");
+  BOOST_TEST(elapsed < std::chrono::seconds(5));
+}
+
+BOOST_AUTO_TEST_CASE(head_response_has_no_body) {
+  DaemonFixture daemon;
+  std::string body = DailyBody(kUserA, "2026-01-14T00:00:00+00:00", 1);
+  int64_t now = NowSeconds();
+  // A HEAD followed by a pipelined POST: if the 405 carried a body, the POST's
+  // response would be read from the middle of it.
+  std::string raw =
+      "HEAD /webhooks/terra HTTP/1.1\r\nHost: x\r\n\r\n" +
+      RawPost("terra-signature: t=" + std::to_string(now) + ",v1=" +
+                  HmacHex(daemon.secret(), now, body) + "\r\n" +
+                  "Connection: close\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n",
+              body);
+  std::string response = SendRaw(daemon.port(), raw);
+  size_t second = response.find("HTTP/1.1", 1);
+  BOOST_TEST(FirstStatus(response) == 405u);
+  BOOST_REQUIRE(second != std::string::npos);
+  BOOST_TEST(response.find("method not allowed") == std::string::npos);
+  BOOST_TEST(FirstStatus(response.substr(second)) == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(absolute_form_target_accepted) {
+  DaemonFixture daemon;
+  std::string body = DailyBody(kUserA, "2026-01-15T00:00:00+00:00", 1);
+  auto headers = SignedHeaders(daemon.secret(), body, "absolute-1");
+  HttpResult result =
+      Post(daemon.port(), "http://127.0.0.1/webhooks/terra", headers, body);
+  BOOST_TEST(result.status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(missing_host_rejected) {
+  DaemonFixture daemon;
+  std::string response = SendRaw(
+      daemon.port(),
+      "POST /webhooks/terra HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+  BOOST_TEST(FirstStatus(response) == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(http10_keep_alive_honoured) {
+  DaemonFixture daemon;
+  std::string response = SendRaw(
+      daemon.port(),
+      "GET /webhooks/terra HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+      std::chrono::seconds(2));
+  BOOST_TEST(response.find("HTTP/1.0 405") == 0u);
+  BOOST_TEST(response.find("Connection: keep-alive") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(stalled_large_bodies_do_not_block) {
+  DaemonFixture daemon({"--max-body-size", "8M", "--max-inflight-body-size",
+                        "8M", "--inflight-wait", "2s"});
+  // Senders that declare the largest body and then stall reserve only what
+  // they have sent plus one step, so a real delivery still gets through.
+  boost::asio::io_context io;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> stalled;
+  for (int i = 0; i < 8; ++i) {
+    auto socket = std::make_unique<boost::asio::ip::tcp::socket>(io);
+    socket->connect({boost::asio::ip::make_address("127.0.0.1"), daemon.port()});
+    std::string start =
+        "POST /webhooks/terra HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608"
+        "\r\n\r\n{";
+    boost::asio::write(*socket, boost::asio::buffer(start));
+    stalled.push_back(std::move(socket));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  HttpResult real = daemon.Send(DailyBody(kUserA, "2026-01-16T00:00:00+00:00", 1),
+                                "real-1");
+  BOOST_TEST(real.status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_exits_cleanly) {

@@ -379,6 +379,33 @@ BOOST_AUTO_TEST_CASE(user_reauth_maps_new_id) {
   BOOST_TEST(listed);
 }
 
+BOOST_AUTO_TEST_CASE(user_reauth_after_early_data) {
+  StoreUnderTest store;
+  std::string early =
+      Edit(Fixture("daily"), "/user/user_id", json::value(kNewUserId));
+  (void)store.Apply(Fixture("auth_success"), "t1", kReceivedMs - 3000);
+  (void)store.Apply(early, "t2", kReceivedMs - 2000);
+  (void)store.Apply(Fixture("user_reauth"), "t3", kReceivedMs - 1000);
+
+  // The early record stays under the connection its data created, which is
+  // now marked merged, and readers of the old connection find it.
+  std::string expected =
+      std::string(kNewUserId) + "/daily/2026-07-01@2026-07-01\n";
+  RecordFilter by_old{.connection_id = std::string(kUserId)};
+  BOOST_TEST(RecordIds(store.store(), by_old) == expected);
+  BOOST_TEST(ConnectionOf(store.store(), kNewUserId) == kUserId);
+  std::string merged_state;
+  Status status = ForEachConnection(
+      store.store(), [&](std::string_view id, const Connection& connection) {
+        if (id == kNewUserId) {
+          merged_state = std::string(connection.Field(kFieldState));
+        }
+        return true;
+      });
+  BOOST_REQUIRE(status.ok());
+  BOOST_TEST(merged_state == "merged");
+}
+
 BOOST_AUTO_TEST_CASE(user_reauth_unknown_old) {
   StoreUnderTest store;
   (void)store.Apply(Fixture("user_reauth"), "t1");
@@ -548,6 +575,9 @@ BOOST_AUTO_TEST_CASE(unusable_bodies_quarantined) {
       {"no type", "{\"data\":[]}"},
       {"no user", Edit(Fixture("daily"), "/user", nullptr)},
       {"data not array", Edit(Fixture("daily"), "/data", json::object())},
+      {"number out of range",
+       R"({"type":"daily","user":{"user_id":"u1"},"data":[{"metadata":)"
+       R"({"start_time":"2026-07-03T00:00:00+00:00"},"n":1e400}]})"},
   };
   for (const auto& [name, body] : kCases) {
     BOOST_TEST_CONTEXT(name) {

@@ -82,6 +82,11 @@ BOOST_AUTO_TEST_CASE(calendar_date_form) {
   BOOST_TEST(!IsCalendarDate("2024-03-01T00:00:00+01:00"));
   BOOST_TEST(!IsCalendarDate("2024-0a-01"));
   BOOST_TEST(!IsCalendarDate(""));
+  BOOST_TEST(!IsCalendarDate("2026-13-45"));
+  BOOST_TEST(!IsCalendarDate("2026-02-30"));
+  BOOST_TEST(!IsCalendarDate("0000-00-00"));
+  BOOST_TEST(IsCalendarDate("2024-02-29"));
+  BOOST_TEST(!IsCalendarDate("2025-02-29"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
