@@ -22,7 +22,8 @@ constexpr auto kPollInterval = std::chrono::milliseconds(20);
 // Starts argv with stdout and stderr redirected to files (stderr to
 // `err_path`, stdout to `out_path`, which may be the same file).
 pid_t SpawnRedirected(const std::vector<std::string>& argv,
-                      const std::string& out_path, const std::string& err_path) {
+                      const std::string& out_path, const std::string& err_path,
+                      const std::vector<std::string>& extra_environment = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -41,8 +42,18 @@ pid_t SpawnRedirected(const std::vector<std::string>& argv,
   }
   raw.push_back(nullptr);
 
+  std::vector<char*> environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    environment.push_back(*entry);
+  }
+  for (const std::string& entry : extra_environment) {
+    environment.push_back(const_cast<char*>(entry.c_str()));
+  }
+  environment.push_back(nullptr);
+
   pid_t pid = -1;
-  int error = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
+  int error = posix_spawnp(&pid, raw[0], &actions, nullptr, raw.data(),
+                           environment.data());
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     throw std::runtime_error("cannot start " + argv[0]);
@@ -98,8 +109,13 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   return result;
 }
 
-DaemonProcess::DaemonProcess(std::vector<std::string> args, std::string log_path)
-    : args_(std::move(args)), log_path_(std::move(log_path)) {}
+DaemonProcess::DaemonProcess(std::vector<std::string> args, std::string log_path,
+                             std::vector<std::string> environment,
+                             std::vector<std::string> launcher)
+    : args_(std::move(args)),
+      log_path_(std::move(log_path)),
+      environment_(std::move(environment)),
+      launcher_(std::move(launcher)) {}
 
 DaemonProcess::~DaemonProcess() {
   if (pid_ > 0) {
@@ -108,7 +124,8 @@ DaemonProcess::~DaemonProcess() {
 }
 
 void DaemonProcess::Spawn() {
-  std::vector<std::string> argv{TERRA_SYNCD_PATH};
+  std::vector<std::string> argv = launcher_;
+  argv.push_back(TERRA_SYNCD_PATH);
   argv.insert(argv.end(), args_.begin(), args_.end());
   // Tests run side by side, so the admin listener takes a free port unless
   // the test chose one.
@@ -124,7 +141,7 @@ void DaemonProcess::Spawn() {
     argv.push_back("--admin-listen");
     argv.push_back("127.0.0.1:0");
   }
-  pid_ = SpawnRedirected(argv, log_path_, log_path_);
+  pid_ = SpawnRedirected(argv, log_path_, log_path_, environment_);
 }
 
 bool DaemonProcess::Start(std::chrono::seconds timeout) {
@@ -137,6 +154,12 @@ bool DaemonProcess::Start(std::chrono::seconds timeout) {
     std::string log = Log();
     if (std::regex_search(log, match, kListening)) {
       port_ = static_cast<uint16_t>(std::stoi(match[1].str()));
+      static const std::regex kAdmin(
+          R"(admin listener \(health, metrics\) on (?:\[[^\]]+\]|[0-9.]+):([0-9]+))");
+      std::smatch admin;
+      if (std::regex_search(log, admin, kAdmin)) {
+        admin_port_ = static_cast<uint16_t>(std::stoi(admin[1].str()));
+      }
       return true;
     }
     int code = WaitFor(pid_, std::chrono::milliseconds(0));
@@ -184,5 +207,29 @@ int DaemonProcess::RunToExit(std::chrono::seconds timeout) {
 }
 
 std::string DaemonProcess::Log() const { return ReadIfExists(log_path_); }
+
+void DaemonProcess::Signal(int signal_number) {
+  if (pid_ > 0) {
+    kill(pid_, signal_number);
+  }
+}
+
+bool DaemonProcess::WaitForLog(const std::string& text, size_t count,
+                               std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string log = Log();
+    size_t found = 0;
+    for (size_t at = log.find(text); at != std::string::npos;
+         at = log.find(text, at + 1)) {
+      ++found;
+    }
+    if (found >= count) {
+      return true;
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  return false;
+}
 
 }  // namespace terra::testing

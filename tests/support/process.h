@@ -32,8 +32,13 @@ class DaemonProcess {
  public:
   // `args` follow the binary name; they should include --listen
   // 127.0.0.1:0 so the daemon picks a free port. The log is written to
-  // `log_path`.
-  DaemonProcess(std::vector<std::string> args, std::string log_path);
+  // `log_path`. `environment` entries ("NAME=value") are added to the
+  // test's own environment. `launcher`, when not empty, is a command line
+  // that runs the daemon (for example systemd-socket-activate and its
+  // options).
+  DaemonProcess(std::vector<std::string> args, std::string log_path,
+                std::vector<std::string> environment = {},
+                std::vector<std::string> launcher = {});
 
   // Kills the daemon with SIGKILL if it is still running.
   ~DaemonProcess();
@@ -46,6 +51,10 @@ class DaemonProcess {
   // log then says why.
   [[nodiscard]] bool Start(std::chrono::seconds timeout = std::chrono::seconds(30));
 
+  // Starts the process without waiting for its log, for launchers such as
+  // systemd-socket-activate that start the daemon on the first connection.
+  void Launch() { Spawn(); }
+
   // Sends SIGTERM and waits up to `timeout`. Returns the exit code, or -1 if
   // it had to be killed or ended by a signal.
   int Stop(std::chrono::seconds timeout = std::chrono::seconds(30));
@@ -57,7 +66,16 @@ class DaemonProcess {
   // returns its exit code, or -1 on timeout.
   int RunToExit(std::chrono::seconds timeout = std::chrono::seconds(30));
 
+  // Sends `signal_number` to the daemon.
+  void Signal(int signal_number);
+
+  // Waits up to `timeout` for `text` to appear in the log at least `count`
+  // times. Returns false on timeout.
+  [[nodiscard]] bool WaitForLog(const std::string& text, size_t count = 1,
+                                std::chrono::seconds timeout = std::chrono::seconds(20));
+
   uint16_t port() const { return port_; }
+  uint16_t admin_port() const { return admin_port_; }
   pid_t pid() const { return pid_; }
   std::string Log() const;
 
@@ -67,8 +85,11 @@ class DaemonProcess {
 
   std::vector<std::string> args_;
   std::string log_path_;
+  std::vector<std::string> environment_;
+  std::vector<std::string> launcher_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
 };
 
 }  // namespace terra::testing
