@@ -36,7 +36,7 @@ using AdminHandler =
     std::function<void(const AdminRequest& request,
                        std::function<void(AdminResponse)> respond)>;
 
-// Which listeners a route is served on.
+// Listeners that serve a route.
 enum class AdminAccess {
   kAll,           // loopback TCP and the Unix socket (health, metrics)
   kUnixSocketOnly // control routes

@@ -1,7 +1,7 @@
 // A process-wide budget of request-body bytes held in memory. A request
-// reserves its body size before the body is read and releases it once it is
-// answered, so a burst of large deliveries waits (or gets 503) instead of
-// exhausting memory.
+// reserves room in steps ahead of the bytes that arrive and releases it once
+// its response is written, so a burst of large deliveries waits (or gets 503)
+// instead of exhausting memory.
 
 #ifndef TERRA_DAEMON_BODY_BUDGET_H_
 #define TERRA_DAEMON_BODY_BUDGET_H_

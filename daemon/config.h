@@ -85,11 +85,11 @@ struct Config {
   std::string config_file;  // where the configuration was read from, if any
 };
 
-// What ParseCommandLine decided.
+// Outcome of ParseCommandLine.
 enum class ParseOutcome {
   kRun,        // `config` is complete and valid
   kExitOk,     // --help or --version was printed; exit 0
-  kExitUsage,  // invalid configuration; `error` says why; exit 2
+  kExitUsage,  // invalid configuration, described in `error`; exit 2
 };
 
 // Parses argv and the file named by --config (command-line values win), then

@@ -30,8 +30,8 @@ int64_t NowMs() {
       .count();
 }
 
-// Answers a health request once, from whichever of the probe and the timer
-// finishes first.
+// Responds to a health request once, from whichever of the probe and the
+// timer finishes first.
 struct ProbeState {
   std::atomic<bool> answered{false};
   std::function<void(AdminResponse)> respond;

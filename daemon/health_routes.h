@@ -21,8 +21,8 @@ class AdminServer;
 class HttpServer;
 struct ServiceMetrics;
 
-// What the health and metrics routes read. Everything must outlive the
-// admin server.
+// Sources that the health and metrics routes read. Everything must outlive
+// the admin server.
 struct HealthSources {
   boost::asio::io_context* io_context;
   store::Store* store;
@@ -30,7 +30,7 @@ struct HealthSources {
   HttpServer* webhook_server;
   ServiceMetrics* metrics;
 
-  // How long /healthz waits for its probe write before answering 503.
+  // How long /healthz waits for its probe write before it responds 503.
   std::chrono::milliseconds probe_timeout{5000};
 };
 
@@ -39,8 +39,8 @@ struct HealthSources {
 // connections, pending commits).
 //
 // /healthz writes a small synced probe through the committer, so a 200 means
-// that the committer thread is alive and the store accepts writes; otherwise
-// it answers 503 with the reason.
+// that the committer thread is alive and the store accepts writes. Otherwise
+// it responds 503 with the reason.
 void RegisterHealthRoutes(AdminServer* admin, const HealthSources& sources);
 
 // Counts jobs in the store whose state is neither "done" nor "failed".

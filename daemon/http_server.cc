@@ -143,8 +143,8 @@ class Session : public std::enable_shared_from_this<Session> {
                    [self = shared_from_this()] { self->DoWaitForRequest(); });
   }
 
-  // Closes the connection if it is between requests; a busy one closes after
-  // its answer. Runs on the session's strand.
+  // Closes the connection if it is between requests. A busy one closes after
+  // its response is written. Runs on the session's strand.
   void CloseIfIdle() {
     if (!busy_) {
       beast::error_code ignored;
@@ -174,8 +174,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnFirstBytes(beast::error_code error, size_t bytes) {
     if (error) {
-      // End of stream, idle timeout and shutdown all end a connection that
-      // has no request in progress; nothing is lost.
+      // End of stream, idle timeout and shutdown end a connection that has
+      // no request in progress, so no delivery is cut off.
       return Close();
     }
     buffer_.commit(bytes);
@@ -318,7 +318,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (error == http::error::end_of_stream || error == asio::error::eof ||
         error == asio::error::operation_aborted ||
         error == asio::error::connection_reset) {
-      return Close();  // the sender went away; nothing to answer
+      return Close();  // the sender went away, so no response can be sent
     }
     if (error) {
       return Reject(400, "malformed HTTP request body: " + error.message(),
@@ -365,7 +365,8 @@ class Session : public std::enable_shared_from_this<Session> {
     webhook.body = std::move(request.body());
     body_parser_.reset();
 
-    // The commit may take longer than a read; the handler answers in time.
+    // The commit may take longer than a read timeout, and the handler
+    // always calls back, so no timer runs while it works.
     stream_.expires_never();
     state_->handler->Handle(
         std::move(webhook), [self = shared_from_this()](WebhookResponse response) {

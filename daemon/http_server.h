@@ -46,8 +46,8 @@ class HttpServer {
   // The address actually bound (the real port when 0 was requested).
   Endpoint local_endpoint() const;
 
-  // Stops accepting and closes idle connections; a connection in the middle
-  // of a request finishes it, answers, then closes.
+  // Stops accepting and closes idle connections. A connection in the middle
+  // of a request finishes it, writes the response, then closes.
   void BeginShutdown();
 
   // Connections currently open.

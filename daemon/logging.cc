@@ -18,8 +18,8 @@ thread_local std::vector<std::pair<std::string, std::string>> tls_fields;
 
 bool journal_logging = false;
 
-// True if JOURNAL_STREAM ("<device>:<inode>") names this process's stderr,
-// which is how systemd says that stderr goes to the journal.
+// Returns true if JOURNAL_STREAM ("<device>:<inode>") names this process's
+// stderr, which is how systemd marks a stderr connected to the journal.
 bool StderrIsJournal() {
   const char* stream = std::getenv("JOURNAL_STREAM");
   if (stream == nullptr || *stream == '\0') {

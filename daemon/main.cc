@@ -200,7 +200,7 @@ bool StartListeners(Daemon* daemon) {
 
 // Re-reads the configuration and applies what can change while running:
 // secrets, signature tolerance, listener limits and the log level. Anything
-// else needs a restart, which the log says.
+// else needs a restart, and a log line tells the operator so.
 void Reload(Daemon* daemon) {
   systemd::NotifyReloading();
   std::vector<const char*> argv;

@@ -37,7 +37,7 @@ struct WebhookRequest {
   std::string body;                // exactly as received
 };
 
-// What to send back: a status code and a short plain-text reason.
+// Response to a webhook: a status code and a short plain-text reason.
 struct WebhookResponse {
   unsigned status = 500;
   std::string reason;
