@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -77,6 +78,18 @@ class NotifyListener {
   bool Seen(const std::string& text) const {
     for (const std::string& message : messages_) {
       if (message.find(text) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Finds `prefix` followed by a port number in a message received so far.
+  bool FindPort(const std::string& prefix, uint16_t* port) const {
+    for (const std::string& message : messages_) {
+      size_t at = message.find(prefix);
+      if (at != std::string::npos) {
+        *port = static_cast<uint16_t>(std::stoi(message.substr(at + prefix.size())));
         return true;
       }
     }
@@ -311,6 +324,48 @@ BOOST_AUTO_TEST_CASE(health_fails_while_committer_stalls) {
 
   BOOST_TEST(health.status == 503u);
   BOOST_TEST(health.body.find("committer") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(journal_entries_carry_fields) {
+  if (geteuid() != 0 || !HaveCommand("unshare")) {
+    BOOST_TEST_MESSAGE("needs root and unshare to give the daemon a private "
+                       "journal socket; skipping");
+    return;
+  }
+  ServiceFiles files;
+  // The daemon runs in a private mount namespace whose
+  // /run/systemd/journal/socket is this test's datagram socket, so its
+  // journal entries arrive here whether or not a real journald runs.
+  NotifyListener journal(files.dir.Sub("journal.sock"));
+  std::string log_path = files.dir.Sub("daemon.log");
+  WriteFile(log_path, "");
+  struct stat log_info {};
+  BOOST_REQUIRE(stat(log_path.c_str(), &log_info) == 0);
+  std::string journal_stream = "JOURNAL_STREAM=" + std::to_string(log_info.st_dev) +
+                               ":" + std::to_string(log_info.st_ino);
+  std::string setup =
+      "mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal && "
+      "touch /run/systemd/journal/socket && "
+      "mount --bind \"$0\" /run/systemd/journal/socket && exec \"$@\"";
+  DaemonProcess daemon({"--config", files.dir.Sub("terra-syncd.conf")}, log_path,
+                       {journal_stream},
+                       {"unshare", "--mount", "--propagation", "private", "sh",
+                        "-c", setup, journal.path()});
+  daemon.Launch();
+  BOOST_REQUIRE(journal.WaitFor("listening for webhooks on", std::chrono::seconds(20)));
+
+  // The port is in the journal entry, not in the (empty) stderr log.
+  uint16_t port = 0;
+  BOOST_REQUIRE(journal.FindPort("listening for webhooks on 127.0.0.1:", &port));
+  std::string body = DailyBody(kUserA, "2026-06-10T00:00:00+00:00", 1);
+  BOOST_TEST(Post(port, kWebhookPath, SignedHeaders("wrong", body, "journal-trace"), body)
+                 .status == 401u);
+
+  BOOST_TEST(journal.WaitFor("TRACE_ID=journal-trace", std::chrono::seconds(5)));
+  BOOST_TEST(journal.Seen("PRIORITY=4"));
+  BOOST_TEST(journal.Seen("SYSLOG_IDENTIFIER=terra-syncd"));
+  BOOST_TEST(daemon.Log().find("listening for webhooks") == std::string::npos);
+  BOOST_TEST(daemon.Stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
