@@ -1,7 +1,9 @@
 #include "daemon/systemd.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <string>
@@ -54,8 +56,17 @@ std::map<std::string, int> TakeListenSockets() {
   char** names = nullptr;
   int count = sd_listen_fds_with_names(1, &names);
   for (int i = 0; i < count; ++i) {
-    std::string name = names != nullptr && names[i] != nullptr ? names[i] : "unknown";
-    sockets[name] = SD_LISTEN_FDS_START + i;
+    int fd = SD_LISTEN_FDS_START + i;
+    std::string name = names != nullptr && names[i] != nullptr ? names[i] : "";
+    if (name != "webhook" && name != "admin") {
+      name = IsUnixSocket(fd) ? "admin" : "webhook";
+    }
+    if (!sockets.emplace(name, fd).second) {
+      spdlog::warn("systemd passed more than one {} socket; closing the "
+                   "extra descriptor {}",
+                   name, fd);
+      close(fd);
+    }
   }
   if (names != nullptr) {
     for (int i = 0; i < count; ++i) {

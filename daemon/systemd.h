@@ -34,10 +34,13 @@ void NotifyWatchdog();
 // nothing when the watchdog is not enabled for this process.
 std::optional<std::chrono::microseconds> WatchdogPingInterval();
 
-// Listening sockets passed by the service manager, by FileDescriptorName=
-// (names "webhook" and "admin"; an unnamed socket is "unknown"). Takes
-// ownership of the descriptors and unsets LISTEN_FDS so that children do not
-// inherit them. Empty without socket activation.
+// Listening sockets passed by the service manager, keyed "webhook" and
+// "admin". A socket named so by FileDescriptorName= takes that role; any
+// other is "admin" if it is a Unix domain socket and "webhook" otherwise, so
+// a single socket unit with a TCP and a Unix socket works without names.
+// Surplus sockets for a role are closed with a log line. Takes ownership of
+// the descriptors and unsets LISTEN_FDS so that children do not inherit
+// them. Empty without socket activation.
 std::map<std::string, int> TakeListenSockets();
 
 // Returns true if `fd` is a listening socket of the Unix domain family.

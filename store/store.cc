@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "store/merge_operators.h"
+#include "store/rocksdb_logger.h"
 #include "store/rocksdb_status.h"
 
 namespace terra::store {
@@ -111,8 +112,12 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
     descriptors.emplace_back(std::string(FamilyName(family)),
                              FamilyOptions(family, options, table_factory));
   }
+  // The default family holds nothing, but RocksDB's default 64 MiB memtable
+  // would set the free space it waits for before it resumes writing after a
+  // full disk; its memtable is sized like the others.
   rocksdb::ColumnFamilyOptions default_options;
   default_options.table_factory = table_factory;
+  default_options.write_buffer_size = options.write_buffer_bytes;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, default_options);
   for (const std::string& name : extra_families) {
     descriptors.emplace_back(name, default_options);
@@ -158,6 +163,9 @@ Status OpenDb(const StoreOptions& options, bool creating,
   db_options.create_if_missing = creating;
   db_options.create_missing_column_families = creating;
   if (!options.secondary) {
+    // Not the LOG file in the store directory: on a full file system it
+    // aborts the process (see rocksdb_logger.h).
+    db_options.info_log = NewSpdlogRocksDbLogger();
     rocksdb::Status status =
         rocksdb::DB::Open(db_options, options.path,
                           Descriptors(options, extra_families), handles, db);

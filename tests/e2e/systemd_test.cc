@@ -129,6 +129,41 @@ uint16_t FreePort() {
   return ntohs(address.sin_port);
 }
 
+// Sends GET `path` over the Unix socket at `socket_path` and returns the
+// raw response, or an empty string if the connection fails.
+std::string UnixGet(const std::string& socket_path, const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof(address.sun_path), "%s",
+                socket_path.c_str());
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return {};
+  }
+  std::string request =
+      "GET " + path + " HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n";
+  if (write(fd, request.data(), request.size()) < 0) {
+    close(fd);
+    return {};
+  }
+  std::string response;
+  char buffer[4096];
+  for (int reads = 0; reads < 100; ++reads) {
+    pollfd ready{fd, POLLIN, 0};
+    if (poll(&ready, 1, 5000) <= 0) {
+      break;
+    }
+    ssize_t size = read(fd, buffer, sizeof(buffer));
+    if (size <= 0) {
+      break;
+    }
+    response.append(buffer, static_cast<size_t>(size));
+  }
+  close(fd);
+  return response;
+}
+
 bool HaveCommand(const std::string& name) {
   return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
 }
@@ -213,12 +248,15 @@ BOOST_AUTO_TEST_CASE(socket_activation_serves_passed_socket) {
   }
   ServiceFiles files;
   uint16_t port = FreePort();
+  std::string admin_socket = files.dir.Sub("admin.sock");
+  // Two sockets without names, as one socket unit with a TCP and a Unix
+  // ListenStream= passes them: the daemon tells them apart by family.
   DaemonProcess daemon(
       {"--config", files.dir.Sub("terra-syncd.conf")}, files.dir.Sub("daemon.log"), {},
-      {"systemd-socket-activate", "-l", "127.0.0.1:" + std::to_string(port),
-       "--fdname=webhook"});
+      {"systemd-socket-activate", "-l", "127.0.0.1:" + std::to_string(port), "-l",
+       admin_socket});
   daemon.Launch();
-  BOOST_REQUIRE(daemon.WaitForLog("Listening on 127.0.0.1:" + std::to_string(port)));
+  BOOST_REQUIRE(daemon.WaitForLog("Listening on " + admin_socket));
 
   // The first connection starts terra-syncd, which serves it on the socket
   // it was passed; the configured 127.0.0.1:0 is never bound.
@@ -227,6 +265,7 @@ BOOST_AUTO_TEST_CASE(socket_activation_serves_passed_socket) {
   BOOST_TEST(daemon.WaitForLog("(socket from systemd)"));
   BOOST_TEST(daemon.Log().find("listening for webhooks on 127.0.0.1:" +
                                std::to_string(port)) != std::string::npos);
+  BOOST_TEST(UnixGet(admin_socket, "/healthz").find("200 OK") != std::string::npos);
   BOOST_TEST(daemon.Stop() == 0);
 }
 
