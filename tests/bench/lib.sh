@@ -123,7 +123,7 @@ free_port() {
   done
 }
 
-# Starts nginx answering "200 stored" to POST /webhooks/terra, with its own
+# Starts nginx, which returns "200 stored" to POST /webhooks/terra, with its own
 # configuration, pid file and logs in directory $1. Sets NGINX_PID and
 # NGINX_PORT.
 start_nginx() {

@@ -11,8 +11,8 @@ namespace {
 
 namespace json = boost::json;
 
-// Every fixture uses this UTC offset; the dates of the store keys come from
-// the local date, so keeping it shows that no conversion to UTC happens.
+// Every fixture uses this UTC offset. Store keys take the local date, so the
+// offset stays as delivered.
 constexpr std::string_view kUtcOffset = "+01:00";
 
 constexpr int kSecondsPerDay = 86400;

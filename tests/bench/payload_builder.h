@@ -1,9 +1,9 @@
 // Builds realistic Terra data webhook bodies for the benchmark corpus. Each
-// body starts from the test fixture of its type (built from the examples in
-// Terra's OpenAPI description), gets its own user, date and summary id, and
-// is padded with samples of the kind its schema lists (heart rate samples
-// for daily, sleep and activity, blood glucose samples for body) until it
-// reaches the requested size.
+// body starts from the test fixture of its type, which is built from the
+// examples in Terra's OpenAPI description. It gets its own user, date and
+// summary id. Samples of the kind its schema lists pad it to the requested
+// size: heart rate samples for daily, sleep and activity, and blood glucose
+// samples for body.
 //
 // Thread safety: Build is const and may be called from any thread.
 
