@@ -17,6 +17,7 @@
 #include "daemon/health_routes.h"
 #include "daemon/http_server.h"
 #include "daemon/logging.h"
+#include "daemon/payload_fetcher.h"
 #include "daemon/rest_service.h"
 #include "daemon/service_metrics.h"
 #include "daemon/service_monitor.h"
@@ -61,6 +62,7 @@ struct Daemon {
   std::unique_ptr<terra::daemon::ServiceMonitor> monitor;
   std::unique_ptr<asio::signal_set> signals;
   std::unique_ptr<terra::daemon::RestService> rest;  // null when REST is off
+  std::unique_ptr<terra::daemon::PayloadFetcher> payload_fetcher;
 };
 
 bool OpenStore(Daemon* daemon) {
@@ -193,6 +195,12 @@ bool StartListeners(Daemon* daemon) {
       terra::daemon::HealthSources{daemon->io_context.get(), daemon->store.get(),
                                    daemon->committer.get(),
                                    daemon->webhook_server.get(), &daemon->metrics});
+
+  daemon->payload_fetcher = std::make_unique<terra::daemon::PayloadFetcher>(
+      *daemon->io_context, daemon->applier.get(), daemon->committer.get(),
+      &daemon->metrics,
+      terra::daemon::PayloadFetcherOptions{.ca_file = daemon->config.rest.ca_file});
+  daemon->handler->SetPayloadFetcher(daemon->payload_fetcher.get());
 
   std::map<std::string, int> passed = systemd::TakeListenSockets();
   return StartWebhookListener(daemon, passed) && StartAdminListener(daemon, passed);

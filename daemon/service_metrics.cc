@@ -49,6 +49,10 @@ ServiceMetrics::ServiceMetrics() {
       "terra_http_rejections_total",
       "Webhook requests rejected before the signature check, by status.",
       {"status"});
+  payload_fetches = registry.AddCounter(
+      "terra_payload_fetches_total",
+      "Payloads of s3_payload events fetched, by result (applied, failed).",
+      {"result"});
   commit_batch_requests = registry.AddHistogram(
       "terra_commit_batch_requests",
       "Deliveries written per group commit.",
@@ -57,6 +61,25 @@ ServiceMetrics::ServiceMetrics() {
       "terra_commit_latency_seconds",
       "Time to write and sync one group commit.",
       {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+  rest_requests = registry.AddCounter(
+      "terra_rest_requests_total",
+      "Requests to Terra's REST API, by HTTP status (\"error\" when no "
+      "response arrived).",
+      {"status"});
+  reconcile_runs = registry.AddCounter(
+      "terra_reconcile_runs_total",
+      "Reconciliation runs started, by trigger (nightly, operator).",
+      {"trigger"});
+  subscription_changes = registry.AddCounter(
+      "terra_subscription_changes_total",
+      "Connections changed after listing Terra's users: discovered (created "
+      "and backfilled) or revoked.",
+      {"change"});
+  silence_pulls = registry.AddCounter(
+      "terra_silence_pulls_total",
+      "Connections pulled over REST because webhooks stopped, by kind "
+      "(connection: this connection was silent; terra: no delivery at all).",
+      {"kind"});
 }
 
 std::string EventTypeLabel(std::string_view event_type) {

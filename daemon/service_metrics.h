@@ -22,8 +22,13 @@ struct ServiceMetrics {
   CounterFamily* records_written;
   CounterFamily* store_failures;
   CounterFamily* http_rejections;  // {status}
+  CounterFamily* payload_fetches;  // {result}: s3_payload URLs fetched
   Histogram* commit_batch_requests;
   Histogram* commit_latency_seconds;
+  CounterFamily* rest_requests;         // {status}
+  CounterFamily* reconcile_runs;        // {trigger}
+  CounterFamily* subscription_changes;  // {change}
+  CounterFamily* silence_pulls;         // {kind}
 };
 
 // Returns `event_type` if it is one of Terra's documented event types, else

@@ -129,8 +129,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     request_.set(http::field::host, shared_->host_header);
     request_.set(http::field::user_agent, kUserAgent);
     request_.set(http::field::accept, "application/json");
-    request_.set("dev-id", shared_->options.dev_id);
-    request_.set("x-api-key", shared_->options.api_key);
+    if (!shared_->options.dev_id.empty()) {
+      request_.set("dev-id", shared_->options.dev_id);
+    }
+    if (!shared_->options.api_key.empty()) {
+      request_.set("x-api-key", shared_->options.api_key);
+    }
     request_.keep_alive(true);
   }
 
@@ -397,6 +401,12 @@ void TerraClient::Get(const std::string& path,
                       const std::vector<QueryParam>& query, Callback done) {
   auto exchange =
       std::make_shared<Exchange>(shared_, Target(path, query), std::move(done));
+  exchange->Start();
+}
+
+void TerraClient::GetTarget(std::string target, Callback done) {
+  auto exchange =
+      std::make_shared<Exchange>(shared_, std::move(target), std::move(done));
   exchange->Start();
 }
 

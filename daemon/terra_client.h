@@ -2,8 +2,9 @@
 // OpenSSL 3). It verifies the server's certificate chain against the system's
 // CAs (and an optional CA file) and its name against the host of the base
 // URL, sends SNI, requires TLS 1.2 or newer, and keeps idle connections open
-// for reuse. Every request carries the `dev-id` and `x-api-key` headers; the
-// client never logs them.
+// for reuse. Every request carries the `dev-id` and `x-api-key` headers when
+// they are set (a client for pre-signed URLs leaves them empty); the client
+// never logs them.
 
 #ifndef TERRA_DAEMON_TERRA_CLIENT_H_
 #define TERRA_DAEMON_TERRA_CLIENT_H_
@@ -89,6 +90,10 @@ class TerraClient {
   // Sends GET <base path><path>?<query> and calls `done` exactly once.
   void Get(const std::string& path, const std::vector<QueryParam>& query,
            Callback done);
+
+  // Sends GET with `target` exactly as given (an origin-form path and query,
+  // for example a pre-signed URL's) and calls `done` exactly once.
+  void GetTarget(std::string target, Callback done);
 
   // Builds the request target (path and query) that Get would send.
   [[nodiscard]] std::string Target(const std::string& path,

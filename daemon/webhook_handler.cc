@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "daemon/payload_fetcher.h"
 #include "daemon/service_metrics.h"
 #include "daemon/signature.h"
 #include "store/committer.h"
@@ -145,6 +146,9 @@ std::shared_ptr<const WebhookHandlerOptions> WebhookHandler::Options() const {
 
 void WebhookHandler::CountCommitted(const store::AppliedDelivery& applied) {
   CountOutcome(applied.outcome, &counters_);
+  if (observer_) {
+    observer_(applied.connection_id);
+  }
   if (metrics_ == nullptr) {
     return;
   }
@@ -188,6 +192,10 @@ void WebhookHandler::Handle(WebhookRequest request, Done done) {
   delivery.ordering_ms = EffectiveOrderingMs(has_header, header_ms, signed_at_s);
   delivery.body = std::move(request.body);
 
+  PayloadFetch fetch{.received_ms = delivery.received_ms,
+                     .terra_reference = delivery.terra_reference,
+                     .signed_at_s = delivery.signed_at_s,
+                     .ordering_ms = delivery.ordering_ms};
   auto applied = std::make_shared<store::AppliedDelivery>();
   store::Status status = applier_->Apply(std::move(delivery), applied.get());
   if (!status.ok()) {
@@ -205,7 +213,8 @@ void WebhookHandler::Handle(WebhookRequest request, Done done) {
   store::CommitRequest commit = std::move(applied->request);
   committer_->Submit(
       std::move(commit),
-      [this, applied, done = std::move(done)](const store::CommitResult& result) {
+      [this, applied, fetch = std::move(fetch),
+       done = std::move(done)](const store::CommitResult& result) mutable {
         using Outcome = store::CommitResult::Outcome;
         if (result.outcome == Outcome::kDuplicate) {
           ++counters_.duplicates;
@@ -230,6 +239,12 @@ void WebhookHandler::Handle(WebhookRequest request, Done done) {
         }
         CountCommitted(*applied);
         LogCommitted(*applied);
+        if (fetcher_ != nullptr && !applied->payload_url.empty()) {
+          fetch.url = applied->payload_url;
+          fetch.expires_in_s = applied->payload_expires_in_s;
+          fetch.trace_id = applied->trace_id;
+          fetcher_->Fetch(std::move(fetch));
+        }
         done(WebhookResponse{200, std::string(store::OutcomeName(applied->outcome))});
       });
 }

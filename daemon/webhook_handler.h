@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/logging.h"
@@ -23,6 +24,7 @@ struct AppliedDelivery;
 
 namespace terra::daemon {
 
+class PayloadFetcher;
 struct ServiceMetrics;
 
 // The parts of a POSTed webhook that matter, copied out of the HTTP layer.
@@ -76,6 +78,11 @@ class WebhookHandler {
   // (configuration reload). Thread-safe.
   void UpdateOptions(WebhookHandlerOptions options);
 
+  // Fetches the payloads of `s3_payload` events through `fetcher` once the
+  // event is stored. Without a fetcher such events stay archived. Call before
+  // the first request; `fetcher` must outlive the handler.
+  void SetPayloadFetcher(PayloadFetcher* fetcher) { fetcher_ = fetcher; }
+
   // Verifies and stores `request`. `done` is called exactly once: at once for
   // a rejection (401) or a store read failure (503), or from the committer
   // thread once the delivery is durable (200), found duplicate (200) or
@@ -83,6 +90,15 @@ class WebhookHandler {
   void Handle(WebhookRequest request, Done done);
 
   const WebhookCounters& counters() const { return counters_; }
+
+  // Called on the committer's thread after each stored (not duplicate)
+  // delivery, with its connection id (empty for events without a user).
+  using DeliveryObserver = std::function<void(std::string_view connection_id)>;
+
+  // Sets the observer. REQUIRES: no request has arrived yet.
+  void SetDeliveryObserver(DeliveryObserver observer) {
+    observer_ = std::move(observer);
+  }
 
  private:
   void LogRejection(const WebhookRequest& request, std::string_view reason);
@@ -96,7 +112,9 @@ class WebhookHandler {
   store::Committer* committer_;
   Clock clock_;
   ServiceMetrics* metrics_;
+  PayloadFetcher* fetcher_ = nullptr;
   WebhookCounters counters_;
+  DeliveryObserver observer_;
   LogRateLimiter rejection_log_;
 };
 

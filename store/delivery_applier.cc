@@ -480,11 +480,18 @@ Status Router::RouteHealthcheck(const json::object& body) {
 }
 
 Status Router::RouteS3Payload(const json::object& body) {
-  // TODO(store): fetch `url` before `expires_in` runs out and apply the
-  // payload as the inline event it stands for.
-  return Finish(Outcome::kArchived,
-                "fetching s3_payload URLs is not supported yet; the payload "
-                "was not fetched");
+  // The store archives the pointer; the daemon fetches the URL and applies
+  // the payload as the inline event it stands for.
+  std::string_view url = FindString(body, "url");
+  if (url.empty()) {
+    return Finish(Outcome::kQuarantined, "s3_payload event has no url");
+  }
+  applied_->payload_url = std::string(url);
+  const json::value* expires_in = body.if_contains("expires_in");
+  if (expires_in != nullptr && expires_in->is_number()) {
+    applied_->payload_expires_in_s = expires_in->to_number<int64_t>();
+  }
+  return Finish(Outcome::kArchived, "payload to fetch from its url");
 }
 
 Status Router::RouteAthlete(const json::object& body) {

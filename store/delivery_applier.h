@@ -15,7 +15,8 @@
 //   processing, rate_limit_hit,
 //   google_no_datasource,
 //   healthcheck                   logged and counted (healthcheck time kept)
-//   s3_payload                    archived; fetching the URL is not built yet
+//   s3_payload                    archived; AppliedDelivery::payload_url
+//                                 tells the caller what to fetch
 //   data events (activity, sleep,
 //   daily, body, nutrition,
 //   menstruation, athlete, ...)   each item merged as a record
@@ -63,6 +64,11 @@ struct AppliedDelivery {
   std::string note;
   uint32_t records = 0;
   bool backfill_queued = false;
+
+  // For an `s3_payload` event: the URL of the payload and its `expires_in`
+  // (seconds after the event, 0 when absent). The caller fetches it.
+  std::string payload_url;
+  int64_t payload_expires_in_s = 0;
 };
 
 struct ApplierOptions {
