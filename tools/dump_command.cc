@@ -10,6 +10,7 @@
 #include "tools/delivery_filter_options.h"
 #include "tools/dump_selectors.h"
 #include "tools/exit_codes.h"
+#include "tools/subcommand_parser.h"
 #include "tools/follow.h"
 #include "tools/row_writer.h"
 #include "tools/store_opener.h"
@@ -82,27 +83,12 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args,
   po::options_description options = DumpOptions(dump);
   po::options_description hidden;
   hidden.add_options()("selector", po::value(&dump->selector_name));
-  po::options_description all;
-  all.add(options).add(hidden);
   po::positional_options_description positional;
   positional.add("selector", 1);
 
-  try {
-    po::variables_map values;
-    po::store(
-        po::command_line_parser(args).options(all).positional(positional).run(),
-        values);
-    if (values.count("help") > 0) {
-      out << options << "\n";
-      return kExitOk;
-    }
-    po::notify(values);
-  } catch (const po::error& error) {
-    err << kPrefix << error.what()
-        << "; run terra-syncctl dump --help for usage\n";
-    return kExitUsage;
-  }
-  return std::nullopt;
+  po::variables_map values;
+  return ParseSubcommand({"dump", &options, &hidden, &positional}, args,
+                         &values, out, err);
 }
 
 // Checks the options that only some selectors take. Returns an error message,

@@ -7,6 +7,7 @@
 #include "daemon/config.h"
 #include "tools/delivery_filter_options.h"
 #include "tools/exit_codes.h"
+#include "tools/subcommand_parser.h"
 #include "tools/replay_into.h"
 #include "tools/replay_sender.h"
 #include "tools/replay_tally.h"
@@ -106,20 +107,8 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args,
                              ReplayArgs* replay, std::ostream& out,
                              std::ostream& err) {
   po::options_description options = ReplayOptions(replay);
-  try {
-    po::variables_map values;
-    po::store(po::command_line_parser(args).options(options).run(), values);
-    if (values.count("help") > 0) {
-      out << options << "\n";
-      return kExitOk;
-    }
-    po::notify(values);
-  } catch (const po::error& error) {
-    err << kPrefix << error.what()
-        << "; run terra-syncctl replay --help for usage\n";
-    return kExitUsage;
-  }
-  return std::nullopt;
+  po::variables_map values;
+  return ParseSubcommand({"replay", &options}, args, &values, out, err);
 }
 
 // Checks the combination of options. Returns an error message or "".

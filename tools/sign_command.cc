@@ -9,6 +9,7 @@
 #include "daemon/config.h"
 #include "daemon/signature.h"
 #include "tools/exit_codes.h"
+#include "tools/subcommand_parser.h"
 
 namespace terra::tools {
 namespace {
@@ -50,28 +51,16 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args,
   po::options_description options = SignOptions(sign);
   po::options_description hidden;
   hidden.add_options()("body-file", po::value(&sign->body_file)->required());
-  po::options_description all;
-  all.add(options).add(hidden);
   po::positional_options_description positional;
   positional.add("body-file", 1);
 
-  try {
-    po::variables_map values;
-    po::store(
-        po::command_line_parser(args).options(all).positional(positional).run(),
-        values);
-    if (values.count("help") > 0) {
-      out << options << "\n";
-      return kExitOk;
-    }
-    po::notify(values);
-    if (values.count("timestamp") > 0) {
-      sign->timestamp_s = values["timestamp"].as<int64_t>();
-    }
-  } catch (const po::error& error) {
-    err << kPrefix << error.what()
-        << "; run terra-syncctl sign --help for usage\n";
-    return kExitUsage;
+  po::variables_map values;
+  if (std::optional<int> exit_code = ParseSubcommand(
+          {"sign", &options, &hidden, &positional}, args, &values, out, err)) {
+    return exit_code;
+  }
+  if (values.count("timestamp") > 0) {
+    sign->timestamp_s = values["timestamp"].as<int64_t>();
   }
   return std::nullopt;
 }
