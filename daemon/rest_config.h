@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/reconcile_schedule.h"
+
 namespace terra::daemon {
 
 struct RestConfig {
@@ -28,7 +30,23 @@ struct RestConfig {
   int max_concurrent_requests = 4;
   int days_per_hour = 6000;
 
+  // Nightly reconciliation and silence detection.
+  std::string reconcile_at_text = "03:30";
+  std::string reconcile_time_zone = "localtime";
+  int reconcile_jitter_s = 600;
+  int reconcile_look_back_days = 2;
+  int reconcile_error_every_nights = 7;
+  bool reconcile_subscriptions = true;
+  int silence_connection_after_s = 86400;  // 0: off
+  int silence_terra_after_s = 21600;       // 0: off
+
+  // Tests only (hidden from --help): a file holding the wall clock's unix
+  // seconds, read by the REST side in place of the system clock.
+  std::string test_clock_file;
+
   // Filled by FinishRestConfig.
+  TimeOfDay reconcile_at;
+  TimeZone reconcile_zone;
   bool enabled = false;
   std::string dev_id;
   std::string api_key;
@@ -37,6 +55,11 @@ struct RestConfig {
 
 // Returns the "Terra REST API" option group, bound to `config`.
 boost::program_options::options_description BuildRestOptions(
+    RestConfig* config);
+
+// Returns the REST options that tests use and --help does not show, bound
+// to `config`.
+boost::program_options::options_description BuildHiddenRestOptions(
     RestConfig* config);
 
 // Validates the parsed values and reads the credential files (see

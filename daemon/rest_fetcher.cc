@@ -113,6 +113,10 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
 
   void OnResponse(TerraResponse response) {
     fetcher_->ReleaseSlot();
+    if (CounterFamily* counter = fetcher_->options().requests_by_status) {
+      counter->Add({response.status == 0 ? std::string("error")
+                                         : std::to_string(response.status)});
+    }
     auto now = std::chrono::steady_clock::now();
     if (response.rate_limit_remaining && response.rate_limit_reset_after) {
       fetcher_->budget()->Observe(request_.user_id,

@@ -26,6 +26,7 @@
 
 #include "daemon/date_windows.h"
 #include "daemon/day_budget.h"
+#include "daemon/metrics.h"
 #include "daemon/terra_client.h"
 
 namespace terra::daemon {
@@ -43,6 +44,10 @@ struct FetcherOptions {
   size_t max_concurrent_requests = 4;
 
   bool with_samples = false;
+
+  // Counts each response by status ("error" when none arrived); may be
+  // null.
+  CounterFamily* requests_by_status = nullptr;
 };
 
 // One request: a data type over a window, or without dates (`athlete`).
