@@ -417,6 +417,7 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, Config* config,
   po::options_description options = BuildOptions(config, &raw);
   po::options_description everything;
   everything.add(options).add(BuildHiddenOptions(&raw));
+  everything.add(BuildHiddenRestOptions(&config->rest));
   po::variables_map values;
 
   try {

@@ -14,6 +14,7 @@
 
 #include "daemon/admin_server.h"
 #include "daemon/config.h"
+#include "daemon/control_routes.h"
 #include "daemon/health_routes.h"
 #include "daemon/http_server.h"
 #include "daemon/logging.h"
@@ -315,6 +316,8 @@ void RunIoThreads(asio::io_context& io_context, int count) {
 bool StartRest(Daemon* daemon) {
   const terra::daemon::RestConfig& rest = daemon->config.rest;
   if (!rest.enabled) {
+    terra::daemon::RegisterControlRoutes(daemon->admin_server.get(),
+                                         daemon->store.get(), nullptr);
     spdlog::info("REST backfill off: set terra-dev-id-file and "
                  "terra-api-key-file to turn it on");
     return true;
@@ -322,10 +325,19 @@ bool StartRest(Daemon* daemon) {
   std::string error;
   if (!terra::daemon::RestService::Create(
           *daemon->io_context, rest, daemon->store.get(), daemon->applier.get(),
-          daemon->committer.get(), &daemon->rest, &error)) {
+          daemon->committer.get(), &daemon->rest, &error, &daemon->metrics)) {
     spdlog::critical("{}", error);
     return false;
   }
+  // Routes and the observer are set before the io threads run, so before
+  // any request arrives.
+  terra::daemon::RegisterControlRoutes(daemon->admin_server.get(),
+                                       daemon->store.get(), daemon->rest.get());
+  terra::daemon::Reconciler* reconciler = &daemon->rest->reconciler();
+  daemon->handler->SetDeliveryObserver(
+      [reconciler](std::string_view connection_id) {
+        reconciler->NoteDelivery(connection_id);
+      });
   daemon->rest->Start();
   spdlog::info("REST backfill on: {} for {}", rest.base_url,
                rest.data_types_text);
