@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/control_command.h"
 #include "tools/dump_command.h"
 #include "tools/exit_codes.h"
 #include "tools/replay_command.h"
@@ -29,6 +30,10 @@ constexpr Subcommand kSubcommands[] = {
      "re-apply archived or captured deliveries to a daemon or a store"},
     {"sign", terra::tools::RunSignCommand,
      "print the terra-signature header value for a body"},
+    {"backfill", terra::tools::RunBackfillCommand,
+     "ask the running daemon to fetch a user's date range from Terra"},
+    {"reconcile", terra::tools::RunReconcileCommand,
+     "ask the running daemon to reconcile with Terra now"},
 };
 
 void PrintUsage(std::ostream& out) {
