@@ -21,7 +21,9 @@
 #include <boost/json.hpp>
 #include <memory>
 
+#include "daemon/scopes.h"
 #include "store/committer.h"
+#include "store/connection.h"
 #include "store/delivery_applier.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -164,7 +166,7 @@ class JobRun : public std::enable_shared_from_this<JobRun> {
     }
 
     json::array plan;
-    for (const std::string& type : shared_->options.data_types) {
+    for (const std::string& type : AllowedTypes()) {
       if (type == "athlete") {
         plan.push_back(json::object{{"type", type}});
         continue;
@@ -178,6 +180,28 @@ class JobRun : public std::enable_shared_from_this<JobRun> {
     job_["fetched"] = json::object();
     job_["errors"] = json::array();
     job_["requests"] = 0;
+  }
+
+  // The enabled types that the connection's scopes allow, where its scopes
+  // name data types at all.
+  std::vector<std::string> AllowedTypes() const {
+    std::string value;
+    store::Connection connection;
+    std::string connection_id = StringField(job_, "connection_id");
+    if (connection_id.empty() ||
+        !shared_->store->Get(store::Family::kConnections, connection_id, &value)
+             .ok() ||
+        !store::DecodeConnection(value, &connection)) {
+      return shared_->options.data_types;
+    }
+    std::vector<std::string> allowed = TypesAllowedByScopes(
+        shared_->options.data_types, connection.Field(store::kFieldScopes));
+    if (allowed.size() < shared_->options.data_types.size()) {
+      spdlog::info("job {}: the scopes of connection {} allow {} of {} data types",
+                   id_, connection_id, allowed.size(),
+                   shared_->options.data_types.size());
+    }
+    return allowed;
   }
 
   void DoNext() {

@@ -143,6 +143,22 @@ BOOST_AUTO_TEST_CASE(auth_fetches_every_type) {
                           "daily")["webhook"] == 0);
 }
 
+BOOST_AUTO_TEST_CASE(per_type_scopes_limit_types) {
+  RestFixture rest;
+  DaemonFixture daemon(rest.Args(3));
+  boost::json::value auth = boost::json::parse(ReadFixture("auth_success.json"));
+  auth.at_pointer("/user/scopes") = "sleep:read,daily:read";
+  BOOST_TEST(daemon.Send(boost::json::serialize(auth), "auth-1").status == 200u);
+  BOOST_REQUIRE(WaitForRecords(daemon, "daily", 3, std::chrono::seconds(30)));
+  BOOST_REQUIRE(WaitForRecords(daemon, "sleep", 3, std::chrono::seconds(10)));
+
+  std::set<std::string> types;
+  for (const RecordedRequest& request : rest.fake_.Requests()) {
+    types.insert(request.Type());
+  }
+  BOOST_TEST(types == (std::set<std::string>{"sleep", "daily"}));
+}
+
 BOOST_AUTO_TEST_CASE(secrets_not_logged) {
   RestFixture rest;
   DaemonFixture daemon(rest.Args(3));
