@@ -253,11 +253,22 @@ bool IsNewer(const Envelope& a, const Envelope& b) {
 }
 
 std::string MaterializeItem(const Envelope& envelope, bool* ok) {
-  // NOTE: without enrichment the item is returned unparsed, so `*ok` stays
-  // true even if item_json is not a JSON object.
+  // NOTE: when nothing needs an overlay the item is returned unparsed, so
+  // `*ok` stays true even if item_json is not a JSON object.
   bool parsed_ok = true;
   std::string result = envelope.item_json;
-  if (!envelope.enrichment.empty()) {
+
+  // An entry from the winning copy itself holds the value the item already
+  // has, so only entries from older copies need the item parsed.
+  bool needs_overlay = false;
+  for (const auto& [key, value] : envelope.enrichment) {
+    if (value.ordering_ms != envelope.ordering_ms ||
+        value.sequence != envelope.sequence) {
+      needs_overlay = true;
+      break;
+    }
+  }
+  if (needs_overlay) {
     boost::system::error_code error;
     boost::json::value item = boost::json::parse(envelope.item_json, error);
     if (error || !item.is_object()) {

@@ -101,10 +101,14 @@ json::object RecordToJson(const store::RecordView& record) {
   line["sequence"] = envelope.sequence;
   line["source"] = store::SourceName(envelope.source);
   line["delivery"] = envelope.delivery;
-  // The materialized item is a JSON object (ForEachRecord checked it).
-  boost::system::error_code ec;
-  line["item"] = json::parse(envelope.item_json, ec);
   return line;
+}
+
+bool WriteRecord(const store::RecordView& record, RowWriter* writer) {
+  // The materialized item is serialized JSON already (the store wrote it
+  // with Boost.JSON), so it is copied into the line, not parsed again.
+  return writer->WriteWithRawMember(RecordToJson(record), "item",
+                                    record.envelope->item_json);
 }
 
 store::Status PrintConnections(const store::Store& store,
@@ -126,7 +130,7 @@ store::Status PrintRecords(const store::Store& store,
   return store::ForEachRecord(
       store, filter,
       [&](const store::RecordView& record) {
-        return writer->Write(RecordToJson(record));
+        return WriteRecord(record, writer);
       },
       [&](std::string_view key) {
         err << kPrefix << "skipped a malformed record (key of " << key.size()

@@ -31,9 +31,13 @@ enum class Selector { kConnections, kRecords, kDeliveries, kJobs, kStats };
 // CSV and table columns of the rows of `selector`.
 std::vector<std::string> SelectorColumns(Selector selector);
 
-// Renders a record with its envelope fields: connection_id, type,
-// natural_id, date, ordering_ms, sequence, source, delivery and item.
+// Renders a record's envelope fields: connection_id, type, natural_id, date,
+// ordering_ms, sequence, source and delivery (the item is not included).
 boost::json::object RecordToJson(const store::RecordView& record);
+
+// Writes a record as its envelope fields plus `item`, the item JSON copied
+// as stored. Returns false once the writer's output has failed.
+bool WriteRecord(const store::RecordView& record, RowWriter* writer);
 
 // Each Print function writes one row per item and stops early, returning OK,
 // when the writer fails. Store errors are returned; malformed entries are

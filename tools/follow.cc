@@ -123,7 +123,7 @@ store::Status PrintChangedRecords(const store::Store& store,
         if (deliveries.count(record.envelope->delivery) == 0) {
           return true;
         }
-        return writer->Write(RecordToJson(record));
+        return WriteRecord(record, writer);
       });
 }
 

@@ -44,6 +44,13 @@ class RowWriter {
   // pipe), so that callers can stop reading the store.
   bool Write(const boost::json::object& row);
 
+  // Writes `row` with one more member, `name`, whose value is `raw_json`:
+  // serialized JSON that NDJSON and the JSON array copy as it is, without
+  // parsing it again. CSV and the table print only `columns`, so `name`
+  // must not be one of them. REQUIRES: `raw_json` is valid JSON.
+  bool WriteWithRawMember(const boost::json::object& row, std::string_view name,
+                          std::string_view raw_json);
+
   // Prints held-back table rows and flushes `out`; used by --follow between
   // polls.
   void Flush();
