@@ -1,8 +1,11 @@
 #include "tools/replay_into.h"
 
 #include <chrono>
-#include <future>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
 
 #include "store/committer.h"
 #include "store/delivery_applier.h"
@@ -39,40 +42,103 @@ store::Delivery ToDelivery(store::DeliveryRecord record, std::string trace_id) {
   return delivery;
 }
 
-// Applies and commits one delivery, then counts its result. Returns false
-// if the store failed, after writing why to `err`.
-bool ApplyOne(store::Delivery delivery, const store::DeliveryApplier& applier,
-              store::Committer* committer, ReplayTally* tally,
-              std::ostream& err) {
-  store::AppliedDelivery applied;
-  if (store::Status status = applier.Apply(std::move(delivery), &applied);
-      !status.ok()) {
-    err << kPrefix << status.message() << "\n";
-    tally->Failed("store read failed");
-    return false;
+// Deliveries applied but not yet committed, at most kMaxInFlight, so that
+// reading and parsing the next ones overlaps with the committer's writes.
+// Merges do not depend on the order of commits, but applying a delivery
+// reads which connection its user id maps to. So the pipeline is drained
+// after the first delivery of each user id (which may create the
+// connection) and before and after a `user_reauth` (which moves a user id),
+// and every delivery sees the mappings that a one-at-a-time replay would.
+class CommitPipeline {
+ public:
+  // Enough to keep the committer's groups full; each holds one body.
+  static constexpr size_t kMaxInFlight = 256;
+
+  CommitPipeline(store::Committer* committer, ReplayTally* tally,
+                 std::ostream& err)
+      : committer_(committer), tally_(tally), err_(err) {}
+
+  // Applies one delivery and hands it to the committer. Returns false once
+  // the store has failed, after writing why to `err`.
+  bool Apply(store::Delivery delivery, const store::DeliveryApplier& applier) {
+    bool changes_mapping =
+        delivery.body.find("\"user_reauth\"") != std::string::npos;
+    if (changes_mapping) {
+      Drain();
+    }
+
+    auto applied = std::make_shared<store::AppliedDelivery>();
+    if (store::Status status = applier.Apply(std::move(delivery), applied.get());
+        !status.ok()) {
+      std::lock_guard lock(mutex_);
+      err_ << kPrefix << status.message() << "\n";
+      tally_->Failed("store read failed");
+      failed_ = true;
+      return false;
+    }
+
+    {
+      std::unique_lock lock(mutex_);
+      room_.wait(lock, [this] { return in_flight_ < kMaxInFlight; });
+      ++in_flight_;
+    }
+    committer_->Submit(std::move(applied->request),
+                       [this, applied](const store::CommitResult& result) {
+                         Count(*applied, result);
+                       });
+    bool first_of_user = !applied->user_id.empty() &&
+                         seen_users_.insert(applied->user_id).second;
+    if (changes_mapping || first_of_user) {
+      Drain();
+    }
+    std::lock_guard lock(mutex_);
+    return !failed_;
   }
 
-  std::promise<store::CommitResult> promise;
-  std::future<store::CommitResult> future = promise.get_future();
-  committer->Submit(std::move(applied.request),
-                    [&promise](const store::CommitResult& result) {
-                      promise.set_value(result);
-                    });
-  store::CommitResult result = future.get();
+  // Waits until every submitted delivery is committed or failed.
+  void Drain() {
+    std::unique_lock lock(mutex_);
+    room_.wait(lock, [this] { return in_flight_ == 0; });
+  }
 
-  using Outcome = store::CommitResult::Outcome;
-  if (result.outcome == Outcome::kFailed) {
-    err << kPrefix << result.status.message() << "\n";
-    tally->Failed("store write failed");
-    return false;
+  uint64_t total() const {
+    std::lock_guard lock(mutex_);
+    return tally_->total();
   }
-  if (result.outcome == Outcome::kDuplicate) {
-    tally->Duplicate();
-  } else {
-    tally->Applied(store::OutcomeName(applied.outcome));
+
+  bool failed() const {
+    std::lock_guard lock(mutex_);
+    return failed_;
   }
-  return true;
-}
+
+ private:
+  // Counts a result; runs on the committer thread.
+  void Count(const store::AppliedDelivery& applied,
+             const store::CommitResult& result) {
+    std::lock_guard lock(mutex_);
+    using Outcome = store::CommitResult::Outcome;
+    if (result.outcome == Outcome::kFailed) {
+      err_ << kPrefix << result.status.message() << "\n";
+      tally_->Failed("store write failed");
+      failed_ = true;
+    } else if (result.outcome == Outcome::kDuplicate) {
+      tally_->Duplicate();
+    } else {
+      tally_->Applied(store::OutcomeName(applied.outcome));
+    }
+    --in_flight_;
+    room_.notify_all();
+  }
+
+  store::Committer* committer_;
+  ReplayTally* tally_;
+  std::ostream& err_;
+  mutable std::mutex mutex_;
+  std::condition_variable room_;
+  size_t in_flight_ = 0;
+  bool failed_ = false;
+  std::unordered_set<std::string> seen_users_;  // used by Apply's thread only
+};
 
 int ListOnly(const ReplayInput& input, const ReplayIntoOptions& options,
              ReplayTally* tally, std::ostream& out, std::ostream& err) {
@@ -109,7 +175,7 @@ int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
   store::Committer committer(store.get(), committer_options);
   store::DeliveryApplier applier(store.get(), store::ApplierOptions());
   ProgressLine progress(err);
-  bool store_failed = false;
+  CommitPipeline pipeline(&committer, tally, err);
   uint64_t index = 0;
 
   int code = ReadReplayInput(
@@ -117,13 +183,15 @@ int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
       [&](store::DeliveryRecord record, double fraction) {
         std::string trace_id =
             ReplayTraceId(record, options.trace_ids, index++);
-        store_failed = !ApplyOne(ToDelivery(std::move(record), trace_id),
-                                 applier, &committer, tally, err);
-        progress.Update(tally->total(), fraction);
-        return !store_failed;
+        bool ok =
+            pipeline.Apply(ToDelivery(std::move(record), trace_id), applier);
+        progress.Update(pipeline.total(), fraction);
+        return ok;
       },
       tally, err);
+  pipeline.Drain();
   progress.Finish();
+  bool store_failed = pipeline.failed();
 
   committer.Stop();
   if (store::Status status = store->Flush(); !status.ok()) {
