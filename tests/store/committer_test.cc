@@ -188,16 +188,22 @@ BOOST_AUTO_TEST_CASE(concurrent_submits_complete_once) {
   Committer committer(store_.get(), CommitterOptions{.sync = false});
   Results results(kThreads * kPerThread);
 
+  // The requests are built here because Boost.Test assertions (JobRequest
+  // has one) are not thread-safe; the threads only submit.
+  std::vector<CommitRequest> requests;
+  for (size_t index = 0; index < kThreads * kPerThread; ++index) {
+    // Every tenth request repeats the trace id of the one before it.
+    std::string trace =
+        "trace-" + std::to_string(index - (index % kPerThread % 10 == 9));
+    requests.push_back(JobRequest(store_.get(), trace,
+                                  "job-" + std::to_string(index), "v"));
+  }
   std::vector<std::thread> threads;
   for (size_t t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (size_t i = 0; i < kPerThread; ++i) {
         size_t index = t * kPerThread + i;
-        // Every tenth request repeats the trace id of the one before it.
-        std::string trace = "trace-" + std::to_string(index - (i % 10 == 9));
-        committer.Submit(JobRequest(store_.get(), trace,
-                                    "job-" + std::to_string(index), "v"),
-                         results.Callback(index));
+        committer.Submit(std::move(requests[index]), results.Callback(index));
       }
     });
   }
