@@ -170,9 +170,13 @@ bool DecodeDeliveryRecord(std::string_view bytes, DeliveryRecord* record) {
     return false;
   }
 
+  // Header values are stored as received, and a sender may put bytes that
+  // are not UTF-8 in a trace id; they must not make the archive unreadable.
+  boost::json::parse_options header_options;
+  header_options.allow_invalid_utf8 = true;
   boost::system::error_code ec;
   boost::json::value header =
-      boost::json::parse(rest.substr(0, header_size), ec);
+      boost::json::parse(rest.substr(0, header_size), ec, {}, header_options);
   if (ec || !header.is_object()) {
     return false;
   }

@@ -235,8 +235,6 @@ BOOST_AUTO_TEST_CASE(non_ascii_header_values) {
   DaemonFixture daemon;
   std::string body = DailyBody(kUserA, "2026-02-05T00:00:00+00:00", 3);
   // UTF-8 in the trace id and the reference, which Beast passes as obs-text.
-  // NOTE: bytes that are not UTF-8 there are stored too, but the archived
-  // delivery then cannot be read back by dump or replay.
   std::string response =
       SendRaw(daemon.port(), SignedRaw(daemon.secret(),
                                        "X-Terra-Trace-Id: tr\xc3\xa9-1\r\n"
@@ -250,6 +248,21 @@ BOOST_AUTO_TEST_CASE(non_ascii_header_values) {
   BOOST_TEST(deliveries[0].at("terra_reference").as_string() == "r\xc3\xa9f");
   BOOST_TEST(daemon.Dump({"records"}).size() == 1u);
   BOOST_TEST(daemon.Send(body, "after-non-ascii").status == 200u);
+
+  // Bytes that are not UTF-8 are stored too, and the archived delivery stays
+  // readable: dump prints it rather than skipping it as malformed.
+  std::string other = DailyBody(kUserA, "2026-02-07T00:00:00+00:00", 4);
+  std::string raw = SendRaw(daemon.port(),
+                            SignedRaw(daemon.secret(),
+                                      "X-Terra-Trace-Id: bad\xff\xfe-1\r\n", other));
+  BOOST_TEST(FirstStatus(raw) == 200u);
+  CommandResult dump = RunCommand({TERRA_SYNCCTL_PATH, "dump", "--store",
+                                   daemon.store_path(), "deliveries",
+                                   "--format", "csv"},
+                                  daemon.dir().path().string());
+  BOOST_TEST(dump.exit_code == 0);
+  BOOST_TEST(dump.out.find("bad\xff\xfe-1") != std::string::npos);
+  BOOST_TEST(dump.err.find("malformed") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(repeated_signature_headers) {

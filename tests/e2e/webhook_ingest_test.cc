@@ -308,6 +308,21 @@ BOOST_AUTO_TEST_CASE(restart_keeps_everything) {
   BOOST_TEST(daemon.Dump({"records"}).size() == records_before.size() + 1);
 }
 
+BOOST_AUTO_TEST_CASE(large_body_archive_readable_after_restart) {
+  DaemonFixture daemon;
+  std::string body = DailyBody(kUserA, "2026-03-09T00:00:00+00:00", 9);
+  body.insert(body.size() - 1,
+              ",\"padding\":\"" + std::string(90 << 10, 'x') + "\"");
+  BOOST_TEST(daemon.Send(body, "large-1").body == "stored\n");
+
+  // The restart flushes the body out of the memtable into the store's files,
+  // where dump reads it through a secondary instance.
+  daemon.Restart();
+  auto deliveries = daemon.Dump({"deliveries", "--trace-id", "large-1"});
+  BOOST_REQUIRE_EQUAL(deliveries.size(), 1u);
+  BOOST_TEST(deliveries[0].at("body").as_string().size() == body.size());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace terra::testing

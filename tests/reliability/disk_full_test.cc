@@ -33,10 +33,8 @@ constexpr char kTmpfsSize[] = "size=48m";
 // times the memtable size, and writes that fit in it do not fail.
 constexpr char kWriteBufferSize[] = "1M";
 
-// Bytes of filler per session: 3 sessions make a body of about 3.5 KiB,
-// below the 4 KiB from which delivery bodies go to blob files.
-// NOTE: bodies in blob files are not used here because terra-syncctl dump
-// crashes on them (a secondary instance of RocksDB 7.8 reading a blob).
+// Bytes of filler per session: 3 sessions make a body of about 3.5 KiB, so
+// the small filesystem fills in a few thousand deliveries.
 constexpr size_t kPaddingBytes = 900;
 
 // Deliveries sent at most while waiting for the first 503: about 10 MiB of
