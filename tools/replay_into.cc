@@ -140,27 +140,13 @@ class CommitPipeline {
   std::unordered_set<std::string> seen_users_;  // used by Apply's thread only
 };
 
-int ListOnly(const ReplayInput& input, const ReplayIntoOptions& options,
-             ReplayTally* tally, std::ostream& out, std::ostream& err) {
-  uint64_t index = 0;
-  return ReadReplayInput(
-      input,
-      [&](store::DeliveryRecord record, double) {
-        std::string trace_id =
-            ReplayTraceId(record, options.trace_ids, index++);
-        out << DescribeDelivery("would apply", record, trace_id) << "\n";
-        tally->Planned();
-        return true;
-      },
-      tally, err);
-}
-
 }  // namespace
 
 int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
                ReplayTally* tally, std::ostream& out, std::ostream& err) {
   if (options.dry_run) {
-    return ListOnly(input, options, tally, out, err);
+    return ListReplayInput(input, options.trace_ids, "would apply", tally, out,
+                           err);
   }
   std::unique_ptr<store::Store> store;
   if (int code = OpenPrimaryStore(options.store_path, kPrefix, err, &store);

@@ -226,17 +226,8 @@ int ReplayTo(const ReplayInput& input, const ReplayToOptions& options,
   if (!options.dry_run) {
     return Sender(options, tally, err).Run(input);
   }
-  uint64_t index = 0;
-  return ReadReplayInput(
-      input,
-      [&](store::DeliveryRecord record, double) {
-        std::string trace_id =
-            ReplayTraceId(record, options.trace_ids, index++);
-        out << DescribeDelivery("would send", record, trace_id) << "\n";
-        tally->Planned();
-        return true;
-      },
-      tally, err);
+  return ListReplayInput(input, options.trace_ids, "would send", tally, out,
+                         err);
 }
 
 }  // namespace terra::tools

@@ -146,4 +146,19 @@ int ReadReplayInput(const ReplayInput& input, const ReplayVisitor& visit,
   return kExitUsage;
 }
 
+int ListReplayInput(const ReplayInput& input, const TraceIdPolicy& trace_ids,
+                    std::string_view verb, ReplayTally* tally,
+                    std::ostream& out, std::ostream& err) {
+  uint64_t index = 0;
+  return ReadReplayInput(
+      input,
+      [&](store::DeliveryRecord record, double) {
+        std::string trace_id = ReplayTraceId(record, trace_ids, index++);
+        out << DescribeDelivery(verb, record, trace_id) << "\n";
+        tally->Planned();
+        return true;
+      },
+      tally, err);
+}
+
 }  // namespace terra::tools

@@ -9,9 +9,11 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "store/delivery_queries.h"
 #include "store/delivery_record.h"
+#include "tools/replay_delivery.h"
 #include "tools/replay_tally.h"
 
 namespace terra::tools {
@@ -38,6 +40,14 @@ using ReplayVisitor =
 [[nodiscard]] int ReadReplayInput(const ReplayInput& input,
                                   const ReplayVisitor& visit,
                                   ReplayTally* tally, std::ostream& err);
+
+// For --dry-run: prints one line per delivery of `input`, "<verb>" followed
+// by the delivery and the trace id it would carry, and counts each as
+// planned. Returns what ReadReplayInput returns.
+[[nodiscard]] int ListReplayInput(const ReplayInput& input,
+                                  const TraceIdPolicy& trace_ids,
+                                  std::string_view verb, ReplayTally* tally,
+                                  std::ostream& out, std::ostream& err);
 
 }  // namespace terra::tools
 
