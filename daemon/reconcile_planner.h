@@ -33,7 +33,7 @@ struct ReconcilePlannerOptions {
   int error_every_nights = 7;
 };
 
-// One connection as the planner sees it.
+// One connection, as input to the planner.
 struct ReconcileCandidate {
   std::string connection_id;
   std::string user_id;  // the Terra user id to request data for

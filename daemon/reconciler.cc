@@ -73,7 +73,7 @@ std::string FormatTime(system_clock::time_point time) {
   return text;
 }
 
-// Returns the user id that Terra knows the connection by now: the new id of
+// Returns the user id under which Terra now lists the connection: the new id of
 // its latest `user_reauth`, else the connection id (its first user id).
 std::string CurrentUserId(std::string_view connection_id,
                           const store::Connection& connection) {

@@ -6,7 +6,7 @@
 // moves its connection's checkpoint, so the next run after downtime catches
 // up the missed days.
 //
-// Between runs, the timer also asks the SilenceMonitor whether webhooks
+// Between runs, the timer also checks the SilenceMonitor for connections whose webhooks
 // stopped, and queues a job for the missed days of each silent connection.
 //
 // The clock is injected: tests drive it from a file (see MakeWallClock).
@@ -51,11 +51,11 @@ struct ReconcilerOptions {
   ReconcilePlannerOptions planner;
   bool sync_subscriptions = true;
   SilenceOptions silence;
-  // Longest single sleep of the timer before it reads the clock again.
+  // Maximum single sleep of the timer before it reads the clock again.
   std::chrono::milliseconds tick{std::chrono::seconds(30)};
 };
 
-// What one run did.
+// Summary of one run.
 struct ReconcileRun {
   std::vector<uint64_t> job_ids;  // jobs queued by this run
   int skipped = 0;   // due connections whose earlier job is still unfinished
@@ -91,7 +91,7 @@ class Reconciler {
 
   // Runs a reconciliation now, with `trigger` ("operator", ...) in the log
   // and in the jobs' reason. Calls `done` once. A run asked for while
-  // another runs does nothing and says so in the note.
+  // another runs does nothing and records that in the note.
   void RunNow(std::string trigger, std::function<void(ReconcileRun)> done);
 
   // Records a webhook for `connection_id` (empty for events without a

@@ -26,7 +26,7 @@ namespace terra::daemon {
 
 class TerraClient;
 
-// What one pass through /subscriptions found and changed.
+// Changes found and made by one pass through /subscriptions.
 struct SubscriptionSummary {
   bool complete = false;  // every page was read
   int users = 0;          // users listed

@@ -51,8 +51,8 @@ struct TerraClientOptions {
   size_t max_idle_connections = 8;
 };
 
-// What a request produced. `status` is 0 when no response arrived; then
-// `error` and `error_detail` say why (a timeout is
+// Result of a request. `status` is 0 when no response arrived; then
+// `error` and `error_detail` give the reason (a timeout is
 // boost::beast::error::timeout).
 struct TerraResponse {
   boost::system::error_code error;

@@ -38,7 +38,7 @@ struct CommitRequest {
   rocksdb::WriteBatch batch;
 };
 
-// What happened to a CommitRequest.
+// Outcome of a CommitRequest.
 struct CommitResult {
   enum class Outcome {
     kCommitted,  // written (and synced in durable mode)
@@ -50,7 +50,7 @@ struct CommitResult {
   uint64_t group_size = 0;    // requests written in the same batch
 };
 
-// What one group write did; passed to CommitterOptions::on_group.
+// Report of one group write, passed to CommitterOptions::on_group.
 struct GroupReport {
   size_t requests = 0;   // requests written in the group
   size_t bytes = 0;      // bytes of the batch written

@@ -16,7 +16,7 @@
 //   google_no_datasource,
 //   healthcheck                   logged and counted (healthcheck time kept)
 //   s3_payload                    archived; AppliedDelivery::payload_url
-//                                 tells the caller what to fetch
+//                                 names what the caller fetches
 //   data events (activity, sleep,
 //   daily, body, nutrition,
 //   menstruation, athlete, ...)   each item merged as a record
@@ -75,7 +75,7 @@ struct ApplierOptions {
   // Maximum nesting depth of a JSON body; deeper bodies are quarantined.
   size_t json_max_depth = 64;
 
-  // Days of history a queued backfill job asks for.
+  // Days of history a queued backfill job requests.
   int backfill_days = 28;
 };
 

@@ -111,7 +111,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
     descriptors.emplace_back(std::string(FamilyName(family)),
                              FamilyOptions(family, options, table_factory));
   }
-  // The default family holds nothing, but RocksDB's default 64 MiB memtable
+  // The default family stores nothing, but RocksDB's default 64 MiB memtable
   // would set the free space it waits for before it resumes writing after a
   // full disk; its memtable is sized like the others.
   rocksdb::ColumnFamilyOptions default_options;

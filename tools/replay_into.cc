@@ -51,7 +51,8 @@ store::Delivery ToDelivery(store::DeliveryRecord record, std::string trace_id) {
 // and every delivery sees the mappings that a one-at-a-time replay would.
 class CommitPipeline {
  public:
-  // Enough to keep the committer's groups full; each holds one body.
+  // Enough to keep the committer's groups full. Each in-flight delivery
+  // keeps its body in memory.
   static constexpr size_t kMaxInFlight = 256;
 
   CommitPipeline(store::Committer* committer, ReplayTally* tally,

@@ -1,5 +1,5 @@
 // Concurrent senders against the real daemon: copies of one delivery apply
-// once, the connection limit holds, and the body memory budget answers 503
+// once, the connection limit holds, and the body memory budget returns 503
 // rather than waiting forever.
 
 #include <boost/test/unit_test.hpp>
@@ -65,16 +65,16 @@ BOOST_AUTO_TEST_CASE(concurrent_copies_apply_once) {
 BOOST_AUTO_TEST_CASE(connection_limit_closes_extra) {
   DaemonFixture daemon({"--max-connections", "4"});
   asio::io_context io;
-  auto held = OpenConnections(io, daemon.port(), 4);
+  auto open_connections = OpenConnections(io, daemon.port(), 4);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
   // A fifth connection is accepted and closed at once: a request on it
-  // gets no answer.
+  // gets no response.
   std::string response = SendRaw(daemon.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
                                  std::chrono::seconds(5));
   BOOST_TEST(response.empty());
 
-  held.clear();
+  open_connections.clear();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   HttpResult after = daemon.Send(DailyBody(kUserA, "2026-05-02T00:00:00+00:00", 1), "ok");
   BOOST_TEST(after.status == 200u);
@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(body_budget_exhausted_gets_503) {
                         "--inflight-wait", "300ms"});
   asio::io_context io;
   auto holder = OpenConnections(io, daemon.port(), 1);
-  // Declares a 4000-byte body and sends only part of it, which holds the
+  // Declares a 4000-byte body and sends only part of it, which reserves the
   // whole budget while the body is being read.
   std::string partial =
       "POST /webhooks/terra HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n{";

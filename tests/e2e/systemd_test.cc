@@ -1,5 +1,5 @@
 // terra-syncd under the systemd protocols, without systemd itself: a
-// datagram socket stands in for NOTIFY_SOCKET, systemd-socket-activate passes
+// datagram socket replaces NOTIFY_SOCKET, systemd-socket-activate passes
 // listening sockets, and signals arrive as systemctl would send them.
 
 #include <arpa/inet.h>
@@ -48,7 +48,7 @@ class NotifyListener {
     return Seen(text);
   }
 
-  // Receives and forgets every message already waiting, so that a count
+  // Receives and discards every message already waiting, so that a count
   // that follows covers only what is sent from now on.
   void Drain() {
     while (true) {
@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(socket_activation_serves_passed_socket) {
   uint16_t port = FreePort();
   std::string admin_socket = files.dir.Sub("admin.sock");
   // Two sockets without names, as one socket unit with a TCP and a Unix
-  // ListenStream= passes them: the daemon tells them apart by family.
+  // ListenStream= passes them: the daemon distinguishes them by address family.
   DaemonProcess daemon(
       {"--config", files.dir.Sub("terra-syncd.conf")}, files.dir.Sub("daemon.log"), {},
       {"systemd-socket-activate", "-l", "127.0.0.1:" + std::to_string(port), "-l",
