@@ -252,34 +252,27 @@ bool IsNewer(const Envelope& a, const Envelope& b) {
   return a.sequence > b.sequence;
 }
 
-std::string MaterializeItem(const Envelope& envelope, bool* ok) {
-  // NOTE: when nothing needs an overlay the item is returned unparsed, so
-  // `*ok` stays true even if item_json is not a JSON object.
-  bool parsed_ok = true;
-  std::string result = envelope.item_json;
-
+bool MaterializeItem(Envelope* envelope) {
   // An entry from the winning copy itself holds the value the item already
   // has, so only entries from older copies need the item parsed.
   bool needs_overlay = false;
-  for (const auto& [key, value] : envelope.enrichment) {
-    if (value.ordering_ms != envelope.ordering_ms ||
-        value.sequence != envelope.sequence) {
+  for (const auto& [key, value] : envelope->enrichment) {
+    if (value.ordering_ms != envelope->ordering_ms ||
+        value.sequence != envelope->sequence) {
       needs_overlay = true;
       break;
     }
   }
-  if (needs_overlay) {
-    boost::system::error_code error;
-    boost::json::value item = boost::json::parse(envelope.item_json, error);
-    if (error || !item.is_object()) {
-      parsed_ok = false;
-    } else if (OverlayEnrichment(envelope, &item.as_object(), &parsed_ok)) {
-      result = boost::json::serialize(item);
-    }
-  }
+  if (!needs_overlay) return true;
 
-  if (ok != nullptr) *ok = parsed_ok;
-  return result;
+  boost::system::error_code error;
+  boost::json::value item = boost::json::parse(envelope->item_json, error);
+  if (error || !item.is_object()) return false;
+  bool ok = true;
+  if (OverlayEnrichment(*envelope, &item.as_object(), &ok) && ok) {
+    envelope->item_json = boost::json::serialize(item);
+  }
+  return ok;
 }
 
 }  // namespace terra::store

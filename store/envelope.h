@@ -65,11 +65,13 @@ std::string EncodeEnvelope(const Envelope& envelope);
 // Returns true if copy `a` is newer than copy `b` by (ordering_ms, sequence).
 bool IsNewer(const Envelope& a, const Envelope& b);
 
-// Returns the item JSON as readers should see it: `item_json` with each
-// `data_enrichment` key replaced by its value from `enrichment`. Returns
-// `item_json` unchanged when there is nothing to overlay. Returns false in
-// `*ok` (when given) if item_json is not a JSON object.
-std::string MaterializeItem(const Envelope& envelope, bool* ok = nullptr);
+// Turns `envelope->item_json` into the item as readers should see it: each
+// `data_enrichment` key gets its value from `enrichment`. Leaves the text
+// untouched when every entry came from this copy itself, which is the common
+// case, so a reader pays for parsing only when an older score shows through.
+// Returns false, leaving item_json unchanged, if it needs the overlay and is
+// not a JSON object or an enrichment value is not valid JSON.
+[[nodiscard]] bool MaterializeItem(Envelope* envelope);
 
 }  // namespace terra::store
 

@@ -65,22 +65,16 @@ class RecordVisitor {
   bool Visit(std::string_view key, std::string_view value,
              std::string_view required_date) {
     RecordKeyParts parts;
-    Envelope envelope;
-    bool materialized = false;
-    if (!ParseRecordKey(key, &parts) || !DecodeEnvelope(value, &envelope)) {
+    if (!ParseRecordKey(key, &parts) || !DecodeEnvelope(value, &envelope_) ||
+        !MaterializeItem(&envelope_)) {
       Malformed(key);
       return true;
     }
-    envelope.item_json = MaterializeItem(envelope, &materialized);
-    if (!materialized) {
-      Malformed(key);
+    if (!Matches(parts, envelope_) ||
+        (!required_date.empty() && envelope_.date != required_date)) {
       return true;
     }
-    if (!Matches(parts, envelope) ||
-        (!required_date.empty() && envelope.date != required_date)) {
-      return true;
-    }
-    return visit_({parts.connection, parts.type, parts.natural_id, &envelope});
+    return visit_({parts.connection, parts.type, parts.natural_id, &envelope_});
   }
 
  private:
@@ -106,6 +100,9 @@ class RecordVisitor {
   const RecordFilter& filter_;
   const std::function<bool(const RecordView&)>& visit_;
   const std::function<void(std::string_view)>& on_malformed_;
+  // Decoded anew for each record; kept so that its strings keep their
+  // capacity across a walk of millions of records.
+  Envelope envelope_;
 };
 
 // Walks `records` under the narrowest prefix the filter allows.
@@ -121,7 +118,11 @@ Status WalkRecords(const Store& store, const RecordFilter& filter,
     start += filter.from_date;
   }
 
-  std::unique_ptr<rocksdb::Iterator> it = store.NewIterator(Family::kRecords);
+  // A walk of the whole family reads every file from end to end; a
+  // connection's records are a few blocks, which read-ahead would waste.
+  std::unique_ptr<rocksdb::Iterator> it =
+      prefix.empty() ? store.NewScanIterator(Family::kRecords)
+                     : store.NewIterator(Family::kRecords);
   for (it->Seek(start); it->Valid(); it->Next()) {
     std::string_view key = ToView(it->key());
     if (!key.starts_with(prefix)) {

@@ -103,6 +103,11 @@ class Store {
   // A new iterator over `family`; the caller owns it.
   std::unique_ptr<rocksdb::Iterator> NewIterator(Family family) const;
 
+  // A new iterator for a walk over many keys of `family`, such as a dump:
+  // it reads files ahead in large steps and leaves the block cache to the
+  // daemon's point reads. The caller owns it.
+  std::unique_ptr<rocksdb::Iterator> NewScanIterator(Family family) const;
+
   // For a secondary instance: reads what the primary wrote since the last
   // call. A no-op for a primary.
   [[nodiscard]] Status CatchUp();

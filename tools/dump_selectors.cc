@@ -104,11 +104,27 @@ json::object RecordToJson(const store::RecordView& record) {
   return line;
 }
 
-bool WriteRecord(const store::RecordView& record, RowWriter* writer) {
-  // The materialized item is serialized JSON already (the store wrote it
-  // with Boost.JSON), so it is copied into the line, not parsed again.
-  return writer->WriteWithRawMember(RecordToJson(record), "item",
-                                    record.envelope->item_json);
+bool WriteRecord(const store::RecordView& record, RowWriter* writer,
+                 JsonLine* line) {
+  if (!writer->writes_json()) {
+    return writer->Write(RecordToJson(record));
+  }
+
+  // The same members as RecordToJson, plus the item: the materialized item
+  // is serialized JSON already (the store wrote it with Boost.JSON), so it
+  // is copied into the line, not parsed again.
+  const store::Envelope& envelope = *record.envelope;
+  line->Clear();
+  line->AddString("connection_id", record.connection_id);
+  line->AddString("type", record.type);
+  line->AddString("natural_id", record.natural_id);
+  line->AddString("date", envelope.date);
+  line->AddInteger("ordering_ms", envelope.ordering_ms);
+  line->AddUnsigned("sequence", envelope.sequence);
+  line->AddString("source", store::SourceName(envelope.source));
+  line->AddUnsigned("delivery", envelope.delivery);
+  line->AddRaw("item", envelope.item_json);
+  return writer->WriteJsonText(line->Finish());
 }
 
 store::Status PrintConnections(const store::Store& store,
@@ -127,10 +143,11 @@ store::Status PrintConnections(const store::Store& store,
 store::Status PrintRecords(const store::Store& store,
                            const store::RecordFilter& filter, RowWriter* writer,
                            std::ostream& err) {
+  JsonLine line;
   return store::ForEachRecord(
       store, filter,
       [&](const store::RecordView& record) {
-        return WriteRecord(record, writer);
+        return WriteRecord(record, writer, &line);
       },
       [&](std::string_view key) {
         err << kPrefix << "skipped a malformed record (key of " << key.size()

@@ -14,6 +14,7 @@
 #include "store/delivery_queries.h"
 #include "store/queries.h"
 #include "store/status.h"
+#include "tools/json_line.h"
 #include "tools/row_writer.h"
 
 namespace terra::store {
@@ -36,8 +37,11 @@ std::vector<std::string> SelectorColumns(Selector selector);
 boost::json::object RecordToJson(const store::RecordView& record);
 
 // Writes a record as its envelope fields plus `item`, the item JSON copied
-// as stored. Returns false once the writer's output has failed.
-bool WriteRecord(const store::RecordView& record, RowWriter* writer);
+// as stored; CSV and the table print the envelope fields. `line` is scratch
+// space that the caller keeps across records. Returns false once the
+// writer's output has failed.
+bool WriteRecord(const store::RecordView& record, RowWriter* writer,
+                 JsonLine* line);
 
 // Each Print function writes one row per item and stops early, returning OK,
 // when the writer fails. Store errors are returned; malformed entries are

@@ -118,12 +118,13 @@ store::Status PrintChangedRecords(const store::Store& store,
                                   RowWriter* writer) {
   filter.connection_id = group.first;
   filter.type = group.second;
+  JsonLine line;
   return store::ForEachRecord(
       store, filter, [&](const store::RecordView& record) {
         if (deliveries.count(record.envelope->delivery) == 0) {
           return true;
         }
-        return WriteRecord(record, writer);
+        return WriteRecord(record, writer, &line);
       });
 }
 

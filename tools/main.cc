@@ -57,6 +57,9 @@ const Subcommand* FindSubcommand(std::string_view name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Nothing here writes through C stdio, so the C++ streams may buffer on
+  // their own: a dump of millions of rows then writes in large blocks.
+  std::ios::sync_with_stdio(false);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     PrintUsage(std::cerr);

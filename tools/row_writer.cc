@@ -63,29 +63,13 @@ RowWriter::RowWriter(Format format, std::vector<std::string> columns,
                      std::ostream& out)
     : format_(format), columns_(std::move(columns)), out_(out) {}
 
-bool RowWriter::WriteWithRawMember(const json::object& row,
-                                   std::string_view name,
-                                   std::string_view raw_json) {
-  if (format_ != Format::kNdjson && format_ != Format::kJsonArray) {
-    return Write(row);
+bool RowWriter::WriteJsonText(std::string_view object_json) {
+  if (format_ == Format::kJsonArray) {
+    out_ << (rows_ == 0 ? "[\n" : ",\n");
   }
-
-  // Serializes the other members, then appends the raw one before the
-  // closing brace: `{...}` becomes `{...,"name":raw}`.
-  std::string line = json::serialize(row);
-  line.pop_back();
-  if (!row.empty()) {
-    line += ',';
-  }
-  line += json::serialize(json::string(name));
-  line += ':';
-  line += raw_json;
-  line += '}';
-
+  out_ << object_json;
   if (format_ == Format::kNdjson) {
-    out_ << line << "\n";
-  } else {
-    out_ << (rows_ == 0 ? "[\n" : ",\n") << line;
+    out_ << '\n';
   }
   ++rows_;
   return out_.good();

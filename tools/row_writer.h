@@ -44,12 +44,16 @@ class RowWriter {
   // pipe), so that callers can stop reading the store.
   bool Write(const boost::json::object& row);
 
-  // Writes `row` with one more member, `name`, whose value is `raw_json`:
-  // serialized JSON that NDJSON and the JSON array copy as it is, without
-  // parsing it again. CSV and the table print only `columns`, so `name`
-  // must not be one of them. REQUIRES: `raw_json` is valid JSON.
-  bool WriteWithRawMember(const boost::json::object& row, std::string_view name,
-                          std::string_view raw_json);
+  // Returns true for NDJSON and the JSON array, which print whole rows as
+  // JSON text and so can take rows through WriteJsonText.
+  bool writes_json() const {
+    return format_ == Format::kNdjson || format_ == Format::kJsonArray;
+  }
+
+  // Writes one row given as the text of a JSON object, copied as it is, for
+  // callers that build rows faster than through a JSON tree (JsonLine).
+  // REQUIRES: writes_json(), and `object_json` is one valid JSON object.
+  bool WriteJsonText(std::string_view object_json);
 
   // Prints held-back table rows and flushes `out`; used by --follow between
   // polls.
