@@ -150,7 +150,9 @@ int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
                            err);
   }
   std::unique_ptr<store::Store> store;
-  if (int code = OpenPrimaryStore(options.store_path, kPrefix, err, &store);
+  if (int code = OpenPrimaryStore(options.store_path,
+                                  options.write_buffer_bytes, kPrefix, err,
+                                  &store);
       code != kExitOk) {
     return code;
   }

@@ -52,10 +52,12 @@ int SecondaryStore::Open(const std::string& path, std::string_view prefix,
   return kExitOk;
 }
 
-int OpenPrimaryStore(const std::string& path, std::string_view prefix,
-                     std::ostream& err, std::unique_ptr<store::Store>* store) {
+int OpenPrimaryStore(const std::string& path, size_t write_buffer_bytes,
+                     std::string_view prefix, std::ostream& err,
+                     std::unique_ptr<store::Store>* store) {
   store::StoreOptions options;
   options.path = path;
+  options.write_buffer_bytes = write_buffer_bytes;
   store::Status status = store::Store::Open(options, store);
   if (status.code() == store::Status::Code::kBusy) {
     err << prefix << "store " << path

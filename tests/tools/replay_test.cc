@@ -208,6 +208,38 @@ BOOST_AUTO_TEST_CASE(into_empty_store_equals_original) {
                         "source") == "replay replay replay");
 }
 
+BOOST_AUTO_TEST_CASE(into_sets_write_buffer) {
+  SourceStore source;
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+
+  testing::CommandResult run =
+      source.Run({"replay", "--from-store", source.path(), "--into", target,
+                  "--write-buffer-mib", "3"});
+
+  BOOST_TEST(run.exit_code == 0, run.err);
+  // RocksDB writes the options it opened with into an OPTIONS file.
+  std::string options;
+  for (const auto& entry : std::filesystem::directory_iterator(target)) {
+    if (entry.path().filename().string().starts_with("OPTIONS-")) {
+      options += testing::ReadFile(entry.path().string());
+    }
+  }
+  BOOST_TEST(options.find("write_buffer_size=3145728") != std::string::npos);
+  BOOST_TEST(options.find("write_buffer_size=16777216") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(write_buffer_out_of_range) {
+  SourceStore source;
+  testing::CommandResult run =
+      source.Run({"replay", "--from-store", source.path(), "--into",
+                  source.dir().Sub("target"), "--write-buffer-mib", "0"});
+  BOOST_TEST(run.exit_code == 1);
+  BOOST_TEST(run.err.find("--write-buffer-mib 0 is out of range") !=
+                 std::string::npos,
+             run.err);
+}
+
 BOOST_AUTO_TEST_CASE(into_locked_store_fails) {
   SourceStore source;
   testing::RunningDaemon daemon(source.dir(), source.dir().Sub("target"));
