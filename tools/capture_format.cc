@@ -150,8 +150,11 @@ json::object DeliveryToCapture(const store::DeliveryRecord& delivery) {
 bool ParseCaptureLine(std::string_view line, store::DeliveryRecord* delivery,
                       std::string* error) {
   *delivery = store::DeliveryRecord();
+  // Every field is copied out of the tree, so the tree can live in an arena
+  // that is released at once.
+  json::monotonic_resource arena;
   boost::system::error_code ec;
-  json::value value = json::parse(line, ec);
+  json::value value = json::parse(line, ec, &arena);
   if (ec) {
     *error = "not valid JSON: " + ec.message();
     return false;
