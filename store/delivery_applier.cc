@@ -728,7 +728,8 @@ std::optional<json::object> ParseBody(std::string_view body, size_t max_depth,
   return std::move(value.get_object());
 }
 
-DeliveryRecord ArchiveRecord(const Delivery& delivery,
+// Builds the archive entry of a routed delivery, taking over its body.
+DeliveryRecord ArchiveRecord(Delivery&& delivery,
                              const AppliedDelivery& applied) {
   DeliveryRecord record;
   record.sequence = applied.sequence;
@@ -744,7 +745,7 @@ DeliveryRecord ArchiveRecord(const Delivery& delivery,
   record.outcome = applied.outcome;
   record.note = applied.note;
   record.records = applied.records;
-  record.body = delivery.body;
+  record.body = std::move(delivery.body);
   return record;
 }
 
@@ -784,12 +785,12 @@ Status DeliveryApplier::Apply(Delivery delivery,
 
   // The archive entry and the dedup entry go into the same batch as the
   // writes, so a delivery is stored whole or not at all.
-  applied->request.batch.Put(
-      store_->handle(Family::kDeliveries), EncodeSequenceKey(applied->sequence),
-      EncodeDeliveryRecord(ArchiveRecord(delivery, *applied)));
   applied->request.dedup_key = applied->trace_id;
   applied->request.dedup_value =
       EncodeDedupEntry(applied->sequence, delivery.received_ms);
+  applied->request.batch.Put(
+      store_->handle(Family::kDeliveries), EncodeSequenceKey(applied->sequence),
+      EncodeDeliveryRecord(ArchiveRecord(std::move(delivery), *applied)));
   return Status::Ok();
 }
 
