@@ -487,9 +487,15 @@ Status Router::RouteS3Payload(const json::object& body) {
     return Finish(Outcome::kQuarantined, "s3_payload event has no url");
   }
   applied_->payload_url = std::string(url);
+  // An expiry that is not a whole number of seconds within int64 (1e300,
+  // 2.5) is ignored: the fetch then runs without knowing when the URL ends.
   const json::value* expires_in = body.if_contains("expires_in");
   if (expires_in != nullptr && expires_in->is_number()) {
-    applied_->payload_expires_in_s = expires_in->to_number<int64_t>();
+    boost::system::error_code ec;
+    int64_t seconds = expires_in->to_number<int64_t>(ec);
+    if (!ec) {
+      applied_->payload_expires_in_s = seconds;
+    }
   }
   return Finish(Outcome::kArchived, "payload to fetch from its url");
 }

@@ -52,11 +52,14 @@ bool ReadInteger(const json::object& object, std::string_view name,
   if (member == nullptr || member->is_null()) {
     return true;
   }
-  if (!member->is_int64() && !member->is_uint64()) {
-    *error = "field " + std::string(name) + " is not an integer";
+  // The parser keeps every integer that fits in int64 as int64, so a uint64
+  // here is out of range.
+  if (!member->is_int64()) {
+    *error = "field " + std::string(name) +
+             " is not an integer within the range of int64";
     return false;
   }
-  *value = member->to_number<int64_t>();
+  *value = member->get_int64();
   return true;
 }
 

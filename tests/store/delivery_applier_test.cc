@@ -254,6 +254,32 @@ BOOST_AUTO_TEST_CASE(fixtures_route_as_table) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(s3_payload_expiry_read) {
+  StoreUnderTest store;
+  AppliedDelivery applied = store.Apply(
+      R"({"type":"s3_payload","url":"https://example.com/p","expires_in":600})",
+      "trace-s3");
+  BOOST_TEST(applied.payload_url == "https://example.com/p");
+  BOOST_TEST(applied.payload_expires_in_s == 600);
+}
+
+BOOST_AUTO_TEST_CASE(s3_payload_odd_expiry_ignored) {
+  // Numbers that int64 cannot hold exactly once threw out of Apply.
+  for (std::string expires_in : {"1e300", "2.5", "18446744073709551615"}) {
+    BOOST_TEST_CONTEXT(expires_in) {
+      StoreUnderTest store;
+      AppliedDelivery applied =
+          store.Apply(R"({"type":"s3_payload","url":"https://example.com/p",)"
+                      R"("expires_in":)" + expires_in + "}",
+                      "trace-" + expires_in);
+      BOOST_TEST(OutcomeName(applied.outcome) ==
+                 OutcomeName(Outcome::kArchived));
+      BOOST_TEST(applied.payload_url == "https://example.com/p");
+      BOOST_TEST(applied.payload_expires_in_s == 0);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(operational_events_recorded) {
   for (std::string type :
        {"processing", "rate_limit_hit", "google_no_datasource"}) {

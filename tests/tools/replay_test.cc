@@ -274,6 +274,27 @@ BOOST_AUTO_TEST_CASE(broken_line_stops) {
   BOOST_TEST(stop.err.find("replay: 1 applied") != std::string::npos, stop.err);
 }
 
+BOOST_AUTO_TEST_CASE(out_of_range_integer_rejected) {
+  SourceStore source;
+  std::string capture = testing::ReadFile(source.WriteCapture());
+  std::string first = capture.substr(0, capture.find('\n'));
+  size_t field = first.find("\"received_ms\":");
+  size_t end = first.find(',', field);
+  first.replace(field, end - field, "\"received_ms\":18446744073709551615");
+  testing::WriteFile(source.dir().Sub("huge.ndjson"), first + "\n");
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+
+  testing::CommandResult run = source.Run(
+      {"replay", "--capture", source.dir().Sub("huge.ndjson"), "--into", target});
+
+  BOOST_TEST(run.exit_code == 3);
+  BOOST_TEST(run.err.find("huge.ndjson line 1: field received_ms is not an "
+                          "integer within the range of int64") !=
+                 std::string::npos,
+             run.err);
+}
+
 BOOST_AUTO_TEST_CASE(broken_line_skipped) {
   SourceStore source;
   std::string capture = testing::ReadFile(source.WriteCapture());
