@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
@@ -20,6 +21,10 @@ constexpr size_t kProcessingProbeBytes = 4096;
 
 // Maximum single timer wait; see RestFetcher::After.
 constexpr milliseconds kWaitSlice = std::chrono::seconds(1);
+
+// Longest wait that a `processing` response can ask for, the same bound as
+// Retry-After (TerraClient): a week.
+constexpr double kMaxProcessingWaitS = 7 * 86400.0;
 
 // Wait after a 429 of rule r2 that lacks Retry-After.
 constexpr milliseconds kDefaultRateLimitWait = std::chrono::seconds(60);
@@ -59,7 +64,9 @@ std::optional<std::chrono::seconds> ProcessingDelay(const std::string& body) {
   const json::value* delay = object->if_contains("retry_after_seconds");
   int64_t seconds = 0;
   if (delay != nullptr && delay->is_number()) {
-    seconds = static_cast<int64_t>(delay->to_number<double>());
+    // Clamped before the cast: a double beyond int64 makes the cast undefined.
+    seconds = static_cast<int64_t>(
+        std::clamp(delay->to_number<double>(), 0.0, kMaxProcessingWaitS));
   }
   return std::chrono::seconds(std::max<int64_t>(seconds, 0));
 }

@@ -170,6 +170,21 @@ BOOST_AUTO_TEST_CASE(processing_asked_once_more) {
   BOOST_TEST(daemon.Dump({"records", "--type", "daily"}).size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(processing_delay_capped) {
+  TerraFixture terra;
+  terra.fake_.SetHandler([](const RecordedRequest&) {
+    return FakeReply{
+        200, "{\"status\":\"processing\",\"retry_after_seconds\":1e300}",
+        {}, {}};
+  });
+  terra.SetClock("2026-03-10T12:00");
+  DaemonFixture daemon(DailyArgs(terra, 2));
+  Authorize(daemon);
+  // A week, the longest wait the daemon accepts from Terra.
+  BOOST_TEST(daemon.daemon().WaitForLog("asking again in 604800 s"),
+             daemon.daemon().Log());
+}
+
 BOOST_AUTO_TEST_CASE(invalid_json_fails_window) {
   TerraFixture terra;
   terra.fake_.SetHandler([](const RecordedRequest&) {
