@@ -190,15 +190,14 @@ store::Status PrintOnce(const DumpArgs& dump, const store::Store& store,
 }
 
 store::Status Follow(const DumpArgs& dump, store::Store* store,
-                     uint64_t after_sequence, RowWriter* writer,
-                     std::ostream& err) {
+                     FollowStart start, RowWriter* writer, std::ostream& err) {
   InstallStopHandlers();
   auto interval = std::chrono::milliseconds(dump.poll_interval_ms);
   if (dump.selector == Selector::kDeliveries) {
-    return FollowDeliveries(store, dump.deliveries, after_sequence, interval,
+    return FollowDeliveries(store, dump.deliveries, std::move(start), interval,
                             writer, err);
   }
-  return FollowRecords(store, dump.records, after_sequence, interval, writer,
+  return FollowRecords(store, dump.records, std::move(start), interval, writer,
                        err);
 }
 
@@ -224,16 +223,19 @@ int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
     }
   }
 
-  // --follow starts after the last delivery that the first dump could see.
-  uint64_t after_sequence = 0;
-  store::Status status = store::LastDeliverySequence(store, &after_sequence);
+  // --follow continues from the store state that the first dump prints.
+  FollowStart start;
+  store::Status status = store::Status::Ok();
+  if (dump.follow) {
+    status = ReadFollowStart(store, &start);
+  }
   RowWriter writer(dump.format, SelectorColumns(dump.selector), out);
   if (status.ok()) {
     status = PrintOnce(dump, store, &writer, out, err);
   }
   if (status.ok() && dump.follow) {
     writer.Flush();
-    status = Follow(dump, &store, after_sequence, &writer, err);
+    status = Follow(dump, &store, std::move(start), &writer, err);
   }
   if (dump.selector != Selector::kStats) {
     writer.Finish();
