@@ -54,9 +54,11 @@ std::string_view ToView(const rocksdb::Slice& slice) {
 // filters each record before calling `visit`.
 class RecordVisitor {
  public:
-  RecordVisitor(const RecordFilter& filter,
-                const std::function<bool(const RecordView&)>& visit,
-                const std::function<void(std::string_view)>& on_malformed)
+  RecordVisitor(
+      const RecordFilter& filter,
+      const std::function<bool(const RecordView&)>& visit,
+      const std::function<void(std::string_view, std::string_view)>&
+          on_malformed)
       : filter_(filter), visit_(visit), on_malformed_(on_malformed) {}
 
   // Visits the record stored under `key` if it passes the filter and, when
@@ -67,13 +69,17 @@ class RecordVisitor {
     RecordKeyParts parts;
     Envelope envelope;
     bool materialized = false;
-    if (!ParseRecordKey(key, &parts) || !DecodeEnvelope(value, &envelope)) {
-      Malformed(key);
+    if (!ParseRecordKey(key, &parts)) {
+      Malformed(key, "key is not connection/type/natural id");
+      return true;
+    }
+    if (!DecodeEnvelope(value, &envelope)) {
+      Malformed(key, "value is not a record envelope");
       return true;
     }
     envelope.item_json = MaterializeItem(envelope, &materialized);
     if (!materialized) {
-      Malformed(key);
+      Malformed(key, "item JSON is not an object");
       return true;
     }
     if (!Matches(parts, envelope) ||
@@ -97,15 +103,16 @@ class RecordVisitor {
     return DateInRange(date, filter_);
   }
 
-  void Malformed(std::string_view key) const {
+  void Malformed(std::string_view key, std::string_view reason) const {
     if (on_malformed_) {
-      on_malformed_(key);
+      on_malformed_(key, reason);
     }
   }
 
   const RecordFilter& filter_;
   const std::function<bool(const RecordView&)>& visit_;
-  const std::function<void(std::string_view)>& on_malformed_;
+  const std::function<void(std::string_view, std::string_view)>&
+      on_malformed_;
 };
 
 // Walks `records` under the narrowest prefix the filter allows.
@@ -244,7 +251,8 @@ Status ForEachConnection(
 Status ForEachRecord(
     const Store& store, const RecordFilter& filter,
     const std::function<bool(const RecordView& record)>& visit,
-    const std::function<void(std::string_view key)>& on_malformed) {
+    const std::function<void(std::string_view key, std::string_view reason)>&
+        on_malformed) {
   std::vector<std::string> connection_ids{filter.connection_id};
   if (!filter.connection_id.empty()) {
     if (Status status =

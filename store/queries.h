@@ -51,11 +51,13 @@ struct RecordView {
 // Calls `visit` for each record that matches `filter`, in key order; stops
 // early when it returns false. Sessions are selected by their current date: an
 // index entry whose date no longer matches its record is skipped. A malformed
-// record is reported through `on_malformed` (when given) and skipped.
+// record is reported through `on_malformed` (when given) with its key and
+// the reason, and skipped.
 [[nodiscard]] Status ForEachRecord(
     const Store& store, const RecordFilter& filter,
     const std::function<bool(const RecordView& record)>& visit,
-    const std::function<void(std::string_view key)>& on_malformed = {});
+    const std::function<void(std::string_view key, std::string_view reason)>&
+        on_malformed = {});
 
 // Calls `visit` for each job of the `jobs` family in key order, with the job's
 // id (its sequence) and its JSON text; stops early when it returns false. A

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -40,9 +41,10 @@ void SleepUnlessStopped(std::chrono::milliseconds duration) {
 class DeliveryTail {
  public:
   DeliveryTail(store::Store* store, store::DeliveryFilter filter,
-               FollowStart start)
+               FollowStart start, SkippedEntries* skipped)
       : store_(store),
         filter_(std::move(filter)),
+        skipped_(skipped),
         read_through_(start.watermark),
         already_seen_(std::move(start.already_seen)) {}
 
@@ -99,12 +101,12 @@ class DeliveryTail {
     } else {
       *highest = std::max(*highest, sequence);
     }
-    err << "terra-syncctl dump: skipped malformed delivery " << sequence
-        << "\n";
+    ReportMalformedDelivery(sequence, skipped_, err);
   }
 
   store::Store* store_;
   store::DeliveryFilter filter_;
+  SkippedEntries* skipped_;
   uint64_t read_through_;  // every delivery up to here has been visited
   std::set<uint64_t> already_seen_;
   bool bad_key_reported_ = false;
@@ -130,21 +132,32 @@ store::Status PollUntilStopped(std::chrono::milliseconds interval,
 // Connection and type of the records a delivery may have written.
 using RecordGroup = std::pair<std::string, std::string>;
 
+// Malformed records already reported, by key, because a group is read again
+// whenever a delivery writes to it.
+using ReportedKeys = std::set<std::string, std::less<>>;
+
 // Prints the records of `group` whose winning copy came from one of
-// `deliveries`.
+// `deliveries`, and reports each malformed record of the group once.
 store::Status PrintChangedRecords(const store::Store& store,
                                   store::RecordFilter filter,
                                   const RecordGroup& group,
                                   const std::set<uint64_t>& deliveries,
-                                  RowWriter* writer) {
+                                  RowWriter* writer, ReportedKeys* reported,
+                                  SkippedEntries* skipped, std::ostream& err) {
   filter.connection_id = group.first;
   filter.type = group.second;
   return store::ForEachRecord(
-      store, filter, [&](const store::RecordView& record) {
+      store, filter,
+      [&](const store::RecordView& record) {
         if (deliveries.count(record.envelope->delivery) == 0) {
           return true;
         }
         return WriteRecord(record, writer);
+      },
+      [&](std::string_view key, std::string_view reason) {
+        if (reported->insert(std::string(key)).second) {
+          ReportMalformedRecord(key, reason, skipped, err);
+        }
       });
 }
 
@@ -188,8 +201,9 @@ store::Status FollowDeliveries(store::Store* store,
                                const store::DeliveryFilter& filter,
                                FollowStart start,
                                std::chrono::milliseconds poll_interval,
-                               RowWriter* writer, std::ostream& err) {
-  DeliveryTail tail(store, filter, std::move(start));
+                               RowWriter* writer, SkippedEntries* skipped,
+                               std::ostream& err) {
+  DeliveryTail tail(store, filter, std::move(start), skipped);
   return PollUntilStopped(poll_interval, writer, [&] {
     return tail.Poll(
         [&](const store::DeliveryRecord& delivery) {
@@ -203,8 +217,10 @@ store::Status FollowRecords(store::Store* store,
                             const store::RecordFilter& filter,
                             FollowStart start,
                             std::chrono::milliseconds poll_interval,
-                            RowWriter* writer, std::ostream& err) {
-  DeliveryTail tail(store, store::DeliveryFilter(), std::move(start));
+                            RowWriter* writer, SkippedEntries* skipped,
+                            std::ostream& err) {
+  DeliveryTail tail(store, store::DeliveryFilter(), std::move(start), skipped);
+  ReportedKeys reported;
   return PollUntilStopped(poll_interval, writer, [&] {
     // Group this poll's deliveries by the record prefix they write to, so
     // each prefix is read once per poll.
@@ -228,7 +244,8 @@ store::Status FollowRecords(store::Store* store,
         err);
     for (const auto& [group, deliveries] : groups) {
       if (!status.ok()) break;
-      status = PrintChangedRecords(*store, filter, group, deliveries, writer);
+      status = PrintChangedRecords(*store, filter, group, deliveries, writer,
+                                   &reported, skipped, err);
     }
     return status;
   });

@@ -21,6 +21,8 @@ class Store;
 
 namespace terra::tools {
 
+class SkippedEntries;
+
 // The starting point of a follow: the delivery watermark (see
 // store/sequence_tracker.h) when the first dump read the store, and the
 // deliveries above it that the first dump could already see.
@@ -44,20 +46,22 @@ void InstallStopHandlers();
 // Prints each delivery matching `filter` that `start` has not seen, once,
 // polling every `poll_interval`. Deliveries print in sequence order up to the
 // store's delivery watermark, so one that commits after deliveries with
-// higher sequences is printed too, and they wait for it. Returns OK when
-// stopped by a signal or a failed write, or the first store error.
+// higher sequences is printed too, and they wait for it. A malformed delivery
+// is reported once on `err` and counted in `skipped`. Returns OK when stopped
+// by a signal or a failed write, or the first store error.
 [[nodiscard]] store::Status FollowDeliveries(
     store::Store* store, const store::DeliveryFilter& filter,
     FollowStart start, std::chrono::milliseconds poll_interval,
-    RowWriter* writer, std::ostream& err);
+    RowWriter* writer, SkippedEntries* skipped, std::ostream& err);
 
 // Prints each record matching `filter` whose winning copy came from a
 // delivery that `start` has not seen, in the order of FollowDeliveries. A
 // copy that lost the merge to a newer one changes nothing and is not printed.
+// A malformed record is reported once on `err` and counted in `skipped`.
 [[nodiscard]] store::Status FollowRecords(
     store::Store* store, const store::RecordFilter& filter, FollowStart start,
     std::chrono::milliseconds poll_interval, RowWriter* writer,
-    std::ostream& err);
+    SkippedEntries* skipped, std::ostream& err);
 
 }  // namespace terra::tools
 
