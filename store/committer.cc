@@ -439,12 +439,18 @@ void Committer::RefreshWatermark() {
   uint64_t watermark = store_->sequences().Watermark();
   if (written_watermark_ && watermark <= *written_watermark_) return;
 
-  // Not synced: a watermark lost in a crash is written again at the next
-  // start, and every sequence of the crashed process counts as closed then.
+  // last_sequence is written too, and read after the watermark, so it is at
+  // least as high. A restart continues from it, so it never hands out again
+  // a sequence that a follower may have passed. The write is not synced,
+  // because a watermark lost in a crash is written again at the next start.
   rocksdb::WriteBatch batch;
   batch
       .Put(store_->handle(Family::kMeta), kMetaDeliveryWatermark,
            std::to_string(watermark))
+      .PermitUncheckedError();
+  batch
+      .Put(store_->handle(Family::kMeta), kMetaLastSequence,
+           std::to_string(store_->LastSequence()))
       .PermitUncheckedError();
   Status status = store_->Write(&batch, /*sync=*/false);
   if (!status.ok()) {

@@ -381,6 +381,22 @@ BOOST_AUTO_TEST_CASE(watermark_passes_duplicate) {
   BOOST_TEST(store_->sequences().open_count() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(restart_continues_above_watermark) {
+  uint64_t dropped = 0;
+  {
+    Committer committer(store_.get(), CommitterOptions());
+    dropped = store_->OpenDeliverySequence().sequence();
+    BOOST_TEST(WaitForWatermark(*store_, dropped));
+  }
+  store_.reset();
+
+  // The dropped delivery committed nothing, but a follower may have passed
+  // its sequence, so a new delivery must not take it again.
+  Status status = Store::Open(OptionsFor(dir_), &store_);
+  BOOST_TEST_REQUIRE(status.ok(), status.message());
+  BOOST_TEST(store_->OpenDeliverySequence().sequence() > dropped);
+}
+
 BOOST_AUTO_TEST_CASE(held_request_commits_last) {
   CommitterOptions options;
   options.test_delay = std::chrono::milliseconds(300);
