@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "store/keys.h"
@@ -213,7 +214,83 @@ Status AddMergedConnections(const Store& store, const std::string& connection_id
   return Status::Ok();
 }
 
+// Appends the connections that have filter.reference_id and, when
+// filter.connection_id is set, are that connection.
+Status AddReferencedConnections(const Store& store, const RecordFilter& filter,
+                                std::vector<std::string>* connection_ids) {
+  if (filter.connection_id.empty()) {
+    return ForEachConnection(
+        store, [&](std::string_view id, const Connection& connection) {
+          if (HasReferenceId(connection, filter.reference_id)) {
+            connection_ids->emplace_back(id);
+          }
+          return true;
+        });
+  }
+
+  std::string value;
+  Status status = store.Get(Family::kConnections, filter.connection_id, &value);
+  if (status.IsNotFound()) {
+    return Status::Ok();
+  }
+  if (!status.ok()) {
+    return status;
+  }
+  Connection connection;
+  if (!DecodeConnection(value, &connection)) {
+    return Status::Corruption("connection " + filter.connection_id +
+                              " in store " + store.path() + " is malformed");
+  }
+  if (HasReferenceId(connection, filter.reference_id)) {
+    connection_ids->push_back(filter.connection_id);
+  }
+  return Status::Ok();
+}
+
+// Sets `*connection_ids` to the connections whose records `filter` selects,
+// merged ones included, each once. An empty id stands for all connections.
+Status SelectConnections(const Store& store, const RecordFilter& filter,
+                         std::vector<std::string>* connection_ids) {
+  if (filter.reference_id.empty()) {
+    connection_ids->push_back(filter.connection_id);
+  } else if (Status status =
+                 AddReferencedConnections(store, filter, connection_ids);
+             !status.ok()) {
+    return status;
+  }
+
+  size_t selected = connection_ids->size();
+  for (size_t i = 0; i < selected; ++i) {
+    std::string connection_id = (*connection_ids)[i];
+    if (connection_id.empty()) {
+      continue;
+    }
+    if (Status status =
+            AddMergedConnections(store, connection_id, connection_ids);
+        !status.ok()) {
+      return status;
+    }
+  }
+
+  // A merged connection can carry the reference id too; walk it once.
+  std::set<std::string> seen;
+  std::vector<std::string> unique;
+  for (const std::string& id : *connection_ids) {
+    if (seen.insert(id).second) {
+      unique.push_back(id);
+    }
+  }
+  *connection_ids = std::move(unique);
+  return Status::Ok();
+}
+
 }  // namespace
+
+bool HasReferenceId(const Connection& connection,
+                    std::string_view reference_id) {
+  return reference_id.empty() ||
+         connection.Field(kFieldReferenceId) == reference_id;
+}
 
 Status ResolveConnection(const Store& store, std::string_view user_id,
                          std::string* connection_id) {
@@ -253,13 +330,10 @@ Status ForEachRecord(
     const std::function<bool(const RecordView& record)>& visit,
     const std::function<void(std::string_view key, std::string_view reason)>&
         on_malformed) {
-  std::vector<std::string> connection_ids{filter.connection_id};
-  if (!filter.connection_id.empty()) {
-    if (Status status =
-            AddMergedConnections(store, filter.connection_id, &connection_ids);
-        !status.ok()) {
-      return status;
-    }
+  std::vector<std::string> connection_ids;
+  if (Status status = SelectConnections(store, filter, &connection_ids);
+      !status.ok()) {
+    return status;
   }
 
   bool stopped = false;

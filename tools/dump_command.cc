@@ -60,6 +60,10 @@ po::options_description DumpOptions(DumpArgs* args) {
       ("user", po::value(&args->user_id),
        "connections, records: only the connection of this Terra user id "
        "(old or new after a reauth)")  //
+      ("reference-id", po::value(&args->records.reference_id),
+       "connections, records: only the connections with this reference_id, "
+       "the id of the end user in your app (one end user can have several "
+       "connections)")  //
       ("type", po::value(&args->records.type),
        "records: only this data type, for example sleep")  //
       ("from", po::value(&args->delivery_options.from),
@@ -116,9 +120,9 @@ std::string CheckApplicable(const DumpArgs& dump) {
   if (!records && !deliveries && (!filter.from.empty() || !filter.to.empty())) {
     return "--from and --to apply to records and deliveries only";
   }
-  if (!dump.user_id.empty() && dump.selector != Selector::kConnections &&
-      !records) {
-    return "--user applies to connections and records only";
+  if ((!dump.user_id.empty() || !dump.records.reference_id.empty()) &&
+      dump.selector != Selector::kConnections && !records) {
+    return "--user and --reference-id apply to connections and records only";
   }
   if (dump.follow && !records && !deliveries) {
     return "--follow applies to records and deliveries only";
@@ -182,7 +186,7 @@ store::Status PrintOnce(const DumpArgs& dump, const store::Store& store,
                         std::ostream& out, std::ostream& err) {
   switch (dump.selector) {
     case Selector::kConnections:
-      return PrintConnections(store, dump.records.connection_id, writer);
+      return PrintConnections(store, dump.records, writer);
     case Selector::kRecords:
       return PrintRecords(store, dump.records, writer, skipped, err);
     case Selector::kDeliveries:

@@ -113,11 +113,12 @@ bool WriteRecord(const store::RecordView& record, RowWriter* writer) {
 }
 
 store::Status PrintConnections(const store::Store& store,
-                               std::string_view connection_id,
+                               const store::RecordFilter& filter,
                                RowWriter* writer) {
   return store::ForEachConnection(
       store, [&](std::string_view id, const store::Connection& connection) {
-        if (!connection_id.empty() && id != connection_id) {
+        if ((!filter.connection_id.empty() && id != filter.connection_id) ||
+            !store::HasReferenceId(connection, filter.reference_id)) {
           return true;
         }
         json::value row = json::parse(store::ConnectionToJson(id, connection));

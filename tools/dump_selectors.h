@@ -54,8 +54,10 @@ void ReportMalformedRecord(std::string_view key, std::string_view reason,
 // Each Print function writes one row per item and stops early, returning OK,
 // when the writer fails. Store errors are returned; malformed entries are
 // reported on `err`, counted in `skipped` and skipped.
+// PrintConnections prints the connections that `filter` selects by
+// connection id and reference id; its other fields do not apply.
 [[nodiscard]] store::Status PrintConnections(const store::Store& store,
-                                             std::string_view connection_id,
+                                             const store::RecordFilter& filter,
                                              RowWriter* writer);
 [[nodiscard]] store::Status PrintRecords(const store::Store& store,
                                          const store::RecordFilter& filter,

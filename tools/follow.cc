@@ -237,6 +237,8 @@ store::Status FollowRecords(store::Store* store,
           if ((filter.connection_id.empty() ||
                filter.connection_id == connection_id) &&
               (filter.type.empty() || filter.type == delivery.event_type)) {
+            // A reference id is checked when the group is read, because
+            // ForEachRecord applies the whole filter.
             groups[{connection_id, delivery.event_type}].insert(
                 delivery.sequence);
           }
