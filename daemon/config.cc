@@ -137,11 +137,14 @@ po::options_description BuildOptions(Config* config, RawOptions* raw) {
 }
 
 // Options that tests use and --help does not show.
-po::options_description BuildHiddenOptions(RawOptions* raw) {
+po::options_description BuildHiddenOptions(Config* config, RawOptions* raw) {
   po::options_description hidden;
   hidden.add_options()
       ("test-commit-delay", po::value(&raw->test_commit_delay),
-       "fault injection: delay every commit (ms, s)");
+       "fault injection: delay every commit (ms, s)")
+      ("test-hold-trace-id", po::value(&config->test_hold_trace_id),
+       "fault injection: apply --test-commit-delay only to the first delivery "
+       "with this trace id, and let later deliveries commit before it");
   return hidden;
 }
 
@@ -416,7 +419,7 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, Config* config,
   RawOptions raw;
   po::options_description options = BuildOptions(config, &raw);
   po::options_description everything;
-  everything.add(options).add(BuildHiddenOptions(&raw));
+  everything.add(options).add(BuildHiddenOptions(config, &raw));
   everything.add(BuildHiddenRestOptions(&config->rest));
   po::variables_map values;
 

@@ -79,8 +79,11 @@ struct Config {
   int io_threads = 2;
   std::string log_level = "info";
 
-  // Fault injection for tests (hidden from --help): delay each commit.
+  // Fault injection for tests (hidden from --help): delay each commit, or
+  // with test_hold_trace_id only the first delivery with that trace id,
+  // which then commits after deliveries with higher sequences.
   std::chrono::milliseconds test_commit_delay{0};
+  std::string test_hold_trace_id;
 
   std::string config_file;  // where the configuration was read from, if any
 };

@@ -99,6 +99,7 @@ void BuildPipeline(Daemon* daemon) {
   terra::store::CommitterOptions committer_options;
   committer_options.sync = daemon->config.sync_writes;
   committer_options.test_delay = daemon->config.test_commit_delay;
+  committer_options.test_hold_key = daemon->config.test_hold_trace_id;
   committer_options.on_group = [metrics](const terra::store::GroupReport& report) {
     metrics->commit_batch_requests->Observe(static_cast<double>(report.requests));
     metrics->commit_latency_seconds->Observe(

@@ -1,13 +1,15 @@
 // The group-commit loop. Each group becomes one rocksdb::WriteBatch: the
-// requests' own writes, a `dedup` entry per request that has a key, and
-// meta last_sequence (decimal ASCII) set to the highest sequence handed out,
-// so that sequences continue after a restart.
+// requests' own writes, a `dedup` entry per request that has a key, and two
+// meta entries in decimal ASCII. last_sequence is the highest sequence handed
+// out, so that sequences continue after a restart. delivery_watermark is
+// computed as if the group's deliveries were already closed.
 
 #include "store/committer.h"
 
 #include <rocksdb/db.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <thread>
@@ -22,6 +24,12 @@ namespace terra::store {
 namespace {
 
 constexpr size_t kFamilyCount = static_cast<size_t>(Family::kMeta) + 1;
+
+// How often an idle committer checks whether the watermark advanced without
+// a group (a duplicate, a failed write or a delivery dropped before it was
+// submitted). A follower prints the deliveries above such a gap up to this
+// much later.
+constexpr auto kWatermarkRefreshInterval = std::chrono::seconds(1);
 
 uint64_t SteadyNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -192,11 +200,25 @@ rocksdb::WriteBatch* CollectWrites(const Store& store,
   return group_batch;
 }
 
-// Adds the dedup entries and the sequence high-water mark to `batch`, then
-// writes it.
+// Returns the sorted open delivery sequences of `requests`.
+std::vector<uint64_t> DeliverySequences(
+    const std::vector<CommitRequest*>& requests) {
+  std::vector<uint64_t> sequences;
+  for (const CommitRequest* request : requests) {
+    if (request->delivery_sequence.sequence() != 0) {
+      sequences.push_back(request->delivery_sequence.sequence());
+    }
+  }
+  std::sort(sequences.begin(), sequences.end());
+  return sequences;
+}
+
+// Adds the dedup entries, the sequence high-water mark and the delivery
+// watermark to `batch`, then writes it.
 Status WriteGroup(Store* store, rocksdb::WriteBatch* batch,
                   const std::vector<CommitRequest*>& requests,
-                  const std::vector<size_t>& writable, bool sync) {
+                  const std::vector<size_t>& writable, uint64_t watermark,
+                  bool sync) {
   for (size_t i : writable) {
     const CommitRequest& request = *requests[i];
     if (request.dedup_key.empty()) continue;
@@ -208,6 +230,10 @@ Status WriteGroup(Store* store, rocksdb::WriteBatch* batch,
   batch
       ->Put(store->handle(Family::kMeta), kMetaLastSequence,
             std::to_string(store->LastSequence()))
+      .PermitUncheckedError();
+  batch
+      ->Put(store->handle(Family::kMeta), kMetaDeliveryWatermark,
+            std::to_string(watermark))
       .PermitUncheckedError();
 
   Status status = store->Write(batch, sync);
@@ -277,7 +303,7 @@ void Committer::Stop() {
 
 size_t Committer::pending() const {
   std::lock_guard lock(mutex_);
-  return queue_.size() + in_flight_;
+  return queue_.size() + in_flight_ + held_.size();
 }
 
 CommitterStats Committer::stats() const {
@@ -286,31 +312,69 @@ CommitterStats Committer::stats() const {
 }
 
 void Committer::Run() {
+  RefreshWatermark();  // closes the sequences of a previous process
+
   std::unique_lock lock(mutex_);
   while (true) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and everything is written
-
-    // Take requests up to max_group_bytes; the first is taken whatever its
-    // size, so a large request forms a group of its own.
-    std::deque<Pending> group;
-    size_t group_bytes = 0;
-    while (!queue_.empty()) {
-      size_t bytes = RequestBytes(queue_.front().request);
-      if (!group.empty() && group_bytes + bytes > options_.max_group_bytes) {
-        break;
-      }
-      group_bytes += bytes;
-      group.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    auto wake_at = std::chrono::steady_clock::now() + kWatermarkRefreshInterval;
+    if (!held_.empty()) wake_at = std::min(wake_at, held_until_);
+    wake_.wait_until(lock, wake_at,
+                     [this] { return stopping_ || !queue_.empty(); });
+    ReleaseHeld();
+    if (queue_.empty() && !held_.empty()) continue;
+    if (queue_.empty()) {
+      if (stopping_) return;  // everything is written
+      lock.unlock();
+      RefreshWatermark();
+      lock.lock();
+      continue;
     }
-    in_flight_ = group.size();
 
+    std::deque<Pending> group = TakeGroup();
+    in_flight_ = group.size();
     lock.unlock();
-    CommitGroup(&group);
+    if (!group.empty()) CommitGroup(&group);
     lock.lock();
     in_flight_ = 0;
   }
+}
+
+void Committer::ReleaseHeld() {
+  if (held_.empty()) return;
+  if (!stopping_ && std::chrono::steady_clock::now() < held_until_) return;
+  spdlog::warn("committer: test hold of '{}' ends",
+               held_.front().request.dedup_key);
+  queue_.push_front(std::move(held_.front()));
+  held_.clear();
+}
+
+std::deque<Committer::Pending> Committer::TakeGroup() {
+  // Take requests up to max_group_bytes; the first is taken whatever its
+  // size, so a large request forms a group of its own.
+  std::deque<Pending> group;
+  size_t group_bytes = 0;
+  while (!queue_.empty()) {
+    Pending& next = queue_.front();
+    if (!hold_used_ && !options_.test_hold_key.empty() &&
+        next.request.dedup_key == options_.test_hold_key) {
+      spdlog::warn("committer: test hold of '{}' for {} ms",
+                   next.request.dedup_key, options_.test_delay.count());
+      hold_used_ = true;
+      held_until_ = std::chrono::steady_clock::now() + options_.test_delay;
+      held_.push_back(std::move(next));
+      queue_.pop_front();
+      continue;
+    }
+
+    size_t bytes = RequestBytes(next.request);
+    if (!group.empty() && group_bytes + bytes > options_.max_group_bytes) {
+      break;
+    }
+    group_bytes += bytes;
+    group.push_back(std::move(next));
+    queue_.pop_front();
+  }
+  return group;
 }
 
 void Committer::CommitGroup(std::deque<Pending>* group) {
@@ -324,11 +388,17 @@ void Committer::CommitGroup(std::deque<Pending>* group) {
       CollectWrites(*store_, requests, &writable, &results, &group_batch);
   Status written = Status::Ok();
   if (!writable.empty()) {
-    if (options_.test_delay.count() > 0) {
+    if (options_.test_delay.count() > 0 && options_.test_hold_key.empty()) {
       std::this_thread::sleep_for(options_.test_delay);
     }
+    // Every request of the group is resolved by this write, so the
+    // watermark may pass all of their sequences.
+    uint64_t watermark =
+        store_->sequences().Watermark(DeliverySequences(requests));
     auto start = std::chrono::steady_clock::now();
-    written = WriteGroup(store_, batch, requests, writable, options_.sync);
+    written = WriteGroup(store_, batch, requests, writable, watermark,
+                         options_.sync);
+    if (written.ok()) written_watermark_ = watermark;
     if (options_.on_group) {
       options_.on_group(GroupReport{
           writable.size(), batch->GetDataSize(),
@@ -345,6 +415,9 @@ void Committer::CommitGroup(std::deque<Pending>* group) {
   for (CommitResult& result : results) {
     result.group_size = written.ok() ? writable.size() : 0;
   }
+  for (CommitRequest* request : requests) {
+    request->delivery_sequence.Reset();
+  }
 
   // Count under the lock, then complete each waiter outside it, so that a
   // completion may call Submit.
@@ -359,6 +432,37 @@ void Committer::CommitGroup(std::deque<Pending>* group) {
   for (size_t i = 0; i < group->size(); ++i) {
     Complete((*group)[i].done, results[i]);
   }
+  if (writable.empty()) RefreshWatermark();
+}
+
+void Committer::RefreshWatermark() {
+  uint64_t watermark = store_->sequences().Watermark();
+  if (written_watermark_ && watermark <= *written_watermark_) return;
+
+  // last_sequence is written too, and read after the watermark, so it is at
+  // least as high. A restart continues from it, so it never hands out again
+  // a sequence that a follower may have passed. The write is not synced,
+  // because a watermark lost in a crash is written again at the next start.
+  rocksdb::WriteBatch batch;
+  batch
+      .Put(store_->handle(Family::kMeta), kMetaDeliveryWatermark,
+           std::to_string(watermark))
+      .PermitUncheckedError();
+  batch
+      .Put(store_->handle(Family::kMeta), kMetaLastSequence,
+           std::to_string(store_->LastSequence()))
+      .PermitUncheckedError();
+  Status status = store_->Write(&batch, /*sync=*/false);
+  if (!status.ok()) {
+    if (!watermark_failed_) {
+      spdlog::error("committer: writing the delivery watermark {} failed: {}",
+                    watermark, status.message());
+    }
+    watermark_failed_ = true;
+    return;
+  }
+  watermark_failed_ = false;
+  written_watermark_ = watermark;
 }
 
 std::string EncodeDedupEntry(uint64_t sequence, int64_t received_ms) {

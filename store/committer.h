@@ -3,6 +3,11 @@
 // everything that accumulated, drops duplicates, writes the rest as one
 // WriteBatch (synced unless configured otherwise) and then completes each
 // waiter. A delivery is acknowledged only after its batch is durable.
+//
+// Each group also records the delivery watermark (meta delivery_watermark,
+// see SequenceTracker), in the same batch as the group's deliveries. When
+// idle, the committer writes the watermark again if it has advanced without
+// a group, for example after a dropped delivery or at start.
 
 #ifndef TERRA_STORE_COMMITTER_H_
 #define TERRA_STORE_COMMITTER_H_
@@ -13,11 +18,13 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include <rocksdb/write_batch.h>
 
+#include "store/sequence_tracker.h"
 #include "store/status.h"
 
 namespace terra::store {
@@ -36,6 +43,10 @@ struct CommitRequest {
   std::string dedup_value;
 
   rocksdb::WriteBatch batch;
+
+  // The open sequence of the delivery that `batch` archives, or an empty
+  // lease. The committer closes it once the request is resolved.
+  SequenceLease delivery_sequence;
 };
 
 // Outcome of a CommitRequest.
@@ -74,6 +85,12 @@ struct CommitterOptions {
   // Fault injection for tests: sleep this long before each group write, to
   // imitate a stalled disk. Zero in production.
   std::chrono::milliseconds test_delay{0};
+
+  // Fault injection for tests: the first request with this dedup key is held
+  // back for `test_delay` while later requests are written, so that it
+  // commits after deliveries with higher sequences. When set, no other group
+  // is delayed. Empty in production.
+  std::string test_hold_key;
 };
 
 // Counters; read with Committer::stats().
@@ -122,7 +139,14 @@ class Committer {
   };
 
   void Run();
+  // REQUIRES: mutex_ is held. Moves the held request back to the queue once
+  // its time has come or the committer is stopping.
+  void ReleaseHeld();
+  // REQUIRES: mutex_ is held. Takes the next group off the queue.
+  std::deque<Pending> TakeGroup();
   void CommitGroup(std::deque<Pending>* group);
+  // Writes the watermark alone if it has advanced since the last write.
+  void RefreshWatermark();
 
   Store* store_;
   CommitterOptions options_;
@@ -133,6 +157,16 @@ class Committer {
   bool stopping_ = false;
   CommitterStats stats_;
   size_t in_flight_ = 0;
+
+  // The request held by CommitterOptions::test_hold_key, and when it is due.
+  std::deque<Pending> held_;
+  std::chrono::steady_clock::time_point held_until_;
+  bool hold_used_ = false;
+
+  // Watermark most recently written, and whether the last attempt to write
+  // it alone failed (logged once); only the committer thread uses them.
+  std::optional<uint64_t> written_watermark_;
+  bool watermark_failed_ = false;
 
   std::thread thread_;
 };

@@ -766,7 +766,8 @@ Status DeliveryApplier::Apply(Delivery delivery,
   applied->trace_id = delivery.trace_id.empty()
                           ? "sha256:" + Sha256Hex(delivery.body)
                           : delivery.trace_id;
-  applied->sequence = store_->NextSequence();
+  applied->request.delivery_sequence = store_->OpenDeliverySequence();
+  applied->sequence = applied->request.delivery_sequence.sequence();
 
   // Route the body; anything unusable is archived as quarantined. The
   // parsed tree lives only for this call, so its nodes come from one arena

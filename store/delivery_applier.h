@@ -54,7 +54,9 @@ struct Delivery {
 
 // The writes of one delivery, ready for the committer, and what routing did.
 struct AppliedDelivery {
-  CommitRequest request;  // dedup entry, archived delivery and every write
+  // Dedup entry, archived delivery and every write, with the delivery's open
+  // sequence; dropping the request instead of submitting it closes that.
+  CommitRequest request;
   uint64_t sequence = 0;  // `deliveries` key of this delivery
   std::string trace_id;   // the dedup key used
   std::string event_type;

@@ -2,7 +2,9 @@
 
 #include <rocksdb/iterator.h>
 
+#include <charconv>
 #include <memory>
+#include <system_error>
 
 #include "store/committer.h"
 #include "store/keys.h"
@@ -101,6 +103,30 @@ Status ForEachDelivery(
     }
   }
   return FromRocksDb(it->status(), "reading deliveries");
+}
+
+Status ReadDeliveryWatermark(const Store& store,
+                             std::optional<uint64_t>* watermark) {
+  watermark->reset();
+  std::string value;
+  Status status = store.Get(Family::kMeta, kMetaDeliveryWatermark, &value);
+  if (status.IsNotFound()) {
+    return Status::Ok();
+  }
+  if (!status.ok()) {
+    return status;
+  }
+  uint64_t parsed = 0;
+  auto [end, error] =
+      std::from_chars(value.data(), value.data() + value.size(), parsed);
+  if (error != std::errc() || end != value.data() + value.size() ||
+      value.empty()) {
+    return Status::Corruption("meta " + std::string(kMetaDeliveryWatermark) +
+                              " in store " + store.path() +
+                              " is not a decimal number: '" + value + "'");
+  }
+  *watermark = parsed;
+  return Status::Ok();
 }
 
 Status LastDeliverySequence(const Store& store, uint64_t* sequence) {

@@ -38,6 +38,14 @@ struct DeliveryFilter {
     const std::function<bool(const DeliveryRecord& delivery)>& visit,
     const std::function<void(uint64_t sequence)>& on_malformed = {});
 
+// Sets `*watermark` to the delivery watermark (meta delivery_watermark):
+// every delivery with a sequence at or below it is committed or never will
+// be. Sets nullopt when the store has none, because no build that writes it
+// has committed to the store. Fails with Corruption on a value that is not a
+// decimal number.
+[[nodiscard]] Status ReadDeliveryWatermark(const Store& store,
+                                           std::optional<uint64_t>* watermark);
+
 // Sets `*sequence` to the greatest key of the `deliveries` family, or 0 when
 // it is empty.
 [[nodiscard]] Status LastDeliverySequence(const Store& store,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "store/keys.h"
@@ -54,9 +55,11 @@ std::string_view ToView(const rocksdb::Slice& slice) {
 // filters each record before calling `visit`.
 class RecordVisitor {
  public:
-  RecordVisitor(const RecordFilter& filter,
-                const std::function<bool(const RecordView&)>& visit,
-                const std::function<void(std::string_view)>& on_malformed)
+  RecordVisitor(
+      const RecordFilter& filter,
+      const std::function<bool(const RecordView&)>& visit,
+      const std::function<void(std::string_view, std::string_view)>&
+          on_malformed)
       : filter_(filter), visit_(visit), on_malformed_(on_malformed) {}
 
   // Visits the record stored under `key` if it passes the filter and, when
@@ -65,9 +68,16 @@ class RecordVisitor {
   bool Visit(std::string_view key, std::string_view value,
              std::string_view required_date) {
     RecordKeyParts parts;
-    if (!ParseRecordKey(key, &parts) || !DecodeEnvelope(value, &envelope_) ||
-        !MaterializeItem(&envelope_)) {
-      Malformed(key);
+    if (!ParseRecordKey(key, &parts)) {
+      Malformed(key, "key is not connection/type/natural id");
+      return true;
+    }
+    if (!DecodeEnvelope(value, &envelope_)) {
+      Malformed(key, "value is not a record envelope");
+      return true;
+    }
+    if (!MaterializeItem(&envelope_)) {
+      Malformed(key, "item JSON is not an object");
       return true;
     }
     if (!Matches(parts, envelope_) ||
@@ -91,15 +101,16 @@ class RecordVisitor {
     return DateInRange(date, filter_);
   }
 
-  void Malformed(std::string_view key) const {
+  void Malformed(std::string_view key, std::string_view reason) const {
     if (on_malformed_) {
-      on_malformed_(key);
+      on_malformed_(key, reason);
     }
   }
 
   const RecordFilter& filter_;
   const std::function<bool(const RecordView&)>& visit_;
-  const std::function<void(std::string_view)>& on_malformed_;
+  const std::function<void(std::string_view, std::string_view)>&
+      on_malformed_;
   // Decoded anew for each record; kept so that its strings keep their
   // capacity across a walk of millions of records.
   Envelope envelope_;
@@ -207,7 +218,83 @@ Status AddMergedConnections(const Store& store, const std::string& connection_id
   return Status::Ok();
 }
 
+// Appends the connections that have filter.reference_id and, when
+// filter.connection_id is set, are that connection.
+Status AddReferencedConnections(const Store& store, const RecordFilter& filter,
+                                std::vector<std::string>* connection_ids) {
+  if (filter.connection_id.empty()) {
+    return ForEachConnection(
+        store, [&](std::string_view id, const Connection& connection) {
+          if (HasReferenceId(connection, filter.reference_id)) {
+            connection_ids->emplace_back(id);
+          }
+          return true;
+        });
+  }
+
+  std::string value;
+  Status status = store.Get(Family::kConnections, filter.connection_id, &value);
+  if (status.IsNotFound()) {
+    return Status::Ok();
+  }
+  if (!status.ok()) {
+    return status;
+  }
+  Connection connection;
+  if (!DecodeConnection(value, &connection)) {
+    return Status::Corruption("connection " + filter.connection_id +
+                              " in store " + store.path() + " is malformed");
+  }
+  if (HasReferenceId(connection, filter.reference_id)) {
+    connection_ids->push_back(filter.connection_id);
+  }
+  return Status::Ok();
+}
+
+// Sets `*connection_ids` to the connections whose records `filter` selects,
+// merged ones included, each once. An empty id stands for all connections.
+Status SelectConnections(const Store& store, const RecordFilter& filter,
+                         std::vector<std::string>* connection_ids) {
+  if (filter.reference_id.empty()) {
+    connection_ids->push_back(filter.connection_id);
+  } else if (Status status =
+                 AddReferencedConnections(store, filter, connection_ids);
+             !status.ok()) {
+    return status;
+  }
+
+  size_t selected = connection_ids->size();
+  for (size_t i = 0; i < selected; ++i) {
+    std::string connection_id = (*connection_ids)[i];
+    if (connection_id.empty()) {
+      continue;
+    }
+    if (Status status =
+            AddMergedConnections(store, connection_id, connection_ids);
+        !status.ok()) {
+      return status;
+    }
+  }
+
+  // A merged connection can carry the reference id too; walk it once.
+  std::set<std::string> seen;
+  std::vector<std::string> unique;
+  for (const std::string& id : *connection_ids) {
+    if (seen.insert(id).second) {
+      unique.push_back(id);
+    }
+  }
+  *connection_ids = std::move(unique);
+  return Status::Ok();
+}
+
 }  // namespace
+
+bool HasReferenceId(const Connection& connection,
+                    std::string_view reference_id) {
+  return reference_id.empty() ||
+         connection.Field(kFieldReferenceId) == reference_id;
+}
 
 Status ResolveConnection(const Store& store, std::string_view user_id,
                          std::string* connection_id) {
@@ -245,14 +332,12 @@ Status ForEachConnection(
 Status ForEachRecord(
     const Store& store, const RecordFilter& filter,
     const std::function<bool(const RecordView& record)>& visit,
-    const std::function<void(std::string_view key)>& on_malformed) {
-  std::vector<std::string> connection_ids{filter.connection_id};
-  if (!filter.connection_id.empty()) {
-    if (Status status =
-            AddMergedConnections(store, filter.connection_id, &connection_ids);
-        !status.ok()) {
-      return status;
-    }
+    const std::function<void(std::string_view key, std::string_view reason)>&
+        on_malformed) {
+  std::vector<std::string> connection_ids;
+  if (Status status = SelectConnections(store, filter, &connection_ids);
+      !status.ok()) {
+    return status;
   }
 
   bool stopped = false;

@@ -24,6 +24,10 @@ class Store;
                                        std::string_view user_id,
                                        std::string* connection_id);
 
+// Returns true if `reference_id` is empty or is the connection's reference_id.
+bool HasReferenceId(const Connection& connection,
+                    std::string_view reference_id);
+
 // Calls `visit` for each connection in key order; stops early when it
 // returns false.
 [[nodiscard]] Status ForEachConnection(
@@ -34,6 +38,7 @@ class Store;
 // Filter for ForEachRecord. Empty fields match everything.
 struct RecordFilter {
   std::string connection_id;  // resolved from a user id by the caller
+  std::string reference_id;   // connections whose reference_id is this
   std::string type;           // data type, for example "sleep"
   std::string from_date;      // YYYY-MM-DD, inclusive
   std::string to_date;        // YYYY-MM-DD, inclusive
@@ -49,13 +54,17 @@ struct RecordView {
 };
 
 // Calls `visit` for each record that matches `filter`, in key order; stops
-// early when it returns false. Sessions are selected by their current date: an
+// early when it returns false. A reference id selects every connection that
+// has it, in connection id order (one end user can connect several
+// providers). Sessions are selected by their current date: an
 // index entry whose date no longer matches its record is skipped. A malformed
-// record is reported through `on_malformed` (when given) and skipped.
+// record is reported through `on_malformed` (when given) with its key and
+// the reason, and skipped.
 [[nodiscard]] Status ForEachRecord(
     const Store& store, const RecordFilter& filter,
     const std::function<bool(const RecordView& record)>& visit,
-    const std::function<void(std::string_view key)>& on_malformed = {});
+    const std::function<void(std::string_view key, std::string_view reason)>&
+        on_malformed = {});
 
 // Calls `visit` for each job of the `jobs` family in key order, with the job's
 // id (its sequence) and its JSON text; stops early when it returns false. A

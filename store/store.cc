@@ -297,7 +297,7 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
                                &last_sequence);
   if (!status.ok()) return status;
   opened->format_version_ = static_cast<int>(format_version);
-  opened->last_sequence_.store(last_sequence);
+  opened->sequences_ = std::make_unique<SequenceTracker>(last_sequence);
 
   *store = std::move(opened);
   return Status::Ok();
@@ -311,9 +311,13 @@ Store::~Store() {
   db_->Close().PermitUncheckedError();
 }
 
-uint64_t Store::NextSequence() { return last_sequence_.fetch_add(1) + 1; }
+uint64_t Store::NextSequence() { return sequences_->Next(); }
 
-uint64_t Store::LastSequence() const { return last_sequence_.load(); }
+SequenceLease Store::OpenDeliverySequence() {
+  return sequences_->OpenDelivery();
+}
+
+uint64_t Store::LastSequence() const { return sequences_->Last(); }
 
 Status Store::Get(Family family, std::string_view key,
                   std::string* value) const {
@@ -357,7 +361,7 @@ Status Store::CatchUp() {
   Status loaded = LoadMeta(db_.get(), handle(Family::kMeta), path_,
                            &format_version, &last_sequence);
   if (!loaded.ok()) return loaded;
-  last_sequence_.store(last_sequence);
+  sequences_->FollowPrimary(last_sequence);
   return Status::Ok();
 }
 

@@ -7,13 +7,13 @@
 #ifndef TERRA_STORE_STORE_H_
 #define TERRA_STORE_STORE_H_
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "store/sequence_tracker.h"
 #include "store/status.h"
 
 namespace rocksdb {
@@ -47,6 +47,11 @@ inline constexpr int kFormatVersion = 1;
 // Names of entries in the `meta` family.
 inline constexpr std::string_view kMetaFormatVersion = "format_version";
 inline constexpr std::string_view kMetaLastSequence = "last_sequence";
+// The delivery watermark (see SequenceTracker), decimal ASCII: every
+// delivery with a sequence at or below it is committed or never will be.
+// The committer writes it with each group; a store last written by a build
+// without it has none.
+inline constexpr std::string_view kMetaDeliveryWatermark = "delivery_watermark";
 inline constexpr std::string_view kMetaLastHealthcheck = "last_healthcheck_ms";
 inline constexpr std::string_view kMetaLargeRequestPrefix = "large_request/";
 
@@ -88,10 +93,18 @@ class Store {
   // Returns the next store-wide sequence number. Numbers are unique and
   // increase within a process and across restarts, because each commit
   // records the highest number handed out so far (see Committer).
+  // For a number that names a delivery, use OpenDeliverySequence.
   uint64_t NextSequence();
+
+  // Returns the next sequence number as an open delivery sequence, which
+  // holds the delivery watermark below it until the lease is closed.
+  [[nodiscard]] SequenceLease OpenDeliverySequence();
 
   // Returns the highest sequence number handed out so far.
   uint64_t LastSequence() const;
+
+  // The tracker of open delivery sequences, for the committer.
+  const SequenceTracker& sequences() const { return *sequences_; }
 
   // Reads one value. Returns NotFound if `key` is absent.
   [[nodiscard]] Status Get(Family family, std::string_view key,
@@ -138,7 +151,7 @@ class Store {
   int format_version_ = 0;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Family
-  std::atomic<uint64_t> last_sequence_{0};
+  std::unique_ptr<SequenceTracker> sequences_;
 };
 
 }  // namespace terra::store

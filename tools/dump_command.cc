@@ -13,6 +13,7 @@
 #include "tools/subcommand_parser.h"
 #include "tools/follow.h"
 #include "tools/row_writer.h"
+#include "tools/skipped_entries.h"
 #include "tools/store_opener.h"
 
 namespace terra::tools {
@@ -43,7 +44,12 @@ po::options_description DumpOptions(DumpArgs* args) {
       "Usage: terra-syncctl dump --store DIR SELECTOR [options]\n"
       "SELECTOR is connections, records, deliveries, jobs or stats.\n"
       "Deliveries print in the capture format that `terra-syncctl replay "
-      "--capture` reads.\nOptions");
+      "--capture` reads.\n"
+      "Exit codes: 0 every selected entry printed; 1 invalid arguments or "
+      "unknown --user;\n"
+      "  2 store error (missing, newer format, unreadable); 3 the dump ran "
+      "to the end but skipped\n"
+      "  malformed entries, counted on stderr.\nOptions");
   options.add_options()              //
       ("help,h", "print this help")  //
       ("store", po::value(&args->store_path)->required(),
@@ -54,6 +60,10 @@ po::options_description DumpOptions(DumpArgs* args) {
       ("user", po::value(&args->user_id),
        "connections, records: only the connection of this Terra user id "
        "(old or new after a reauth)")  //
+      ("reference-id", po::value(&args->records.reference_id),
+       "connections, records: only the connections with this reference_id, "
+       "the id of the end user in your app (one end user can have several "
+       "connections)")  //
       ("type", po::value(&args->records.type),
        "records: only this data type, for example sleep")  //
       ("from", po::value(&args->delivery_options.from),
@@ -110,9 +120,9 @@ std::string CheckApplicable(const DumpArgs& dump) {
   if (!records && !deliveries && (!filter.from.empty() || !filter.to.empty())) {
     return "--from and --to apply to records and deliveries only";
   }
-  if (!dump.user_id.empty() && dump.selector != Selector::kConnections &&
-      !records) {
-    return "--user applies to connections and records only";
+  if ((!dump.user_id.empty() || !dump.records.reference_id.empty()) &&
+      dump.selector != Selector::kConnections && !records) {
+    return "--user and --reference-id apply to connections and records only";
   }
   if (dump.follow && !records && !deliveries) {
     return "--follow applies to records and deliveries only";
@@ -172,17 +182,17 @@ std::optional<int> ValidateArgs(DumpArgs* dump, std::ostream& err) {
 
 // Prints the selected rows once.
 store::Status PrintOnce(const DumpArgs& dump, const store::Store& store,
-                        RowWriter* writer, std::ostream& out,
-                        std::ostream& err) {
+                        RowWriter* writer, SkippedEntries* skipped,
+                        std::ostream& out, std::ostream& err) {
   switch (dump.selector) {
     case Selector::kConnections:
-      return PrintConnections(store, dump.records.connection_id, writer);
+      return PrintConnections(store, dump.records, writer);
     case Selector::kRecords:
-      return PrintRecords(store, dump.records, writer, err);
+      return PrintRecords(store, dump.records, writer, skipped, err);
     case Selector::kDeliveries:
-      return PrintDeliveries(store, dump.deliveries, writer, err);
+      return PrintDeliveries(store, dump.deliveries, writer, skipped, err);
     case Selector::kJobs:
-      return PrintJobs(store, writer, err);
+      return PrintJobs(store, writer, skipped, err);
     case Selector::kStats:
       return PrintStats(store, dump.format, out);
   }
@@ -190,16 +200,16 @@ store::Status PrintOnce(const DumpArgs& dump, const store::Store& store,
 }
 
 store::Status Follow(const DumpArgs& dump, store::Store* store,
-                     uint64_t after_sequence, RowWriter* writer,
-                     std::ostream& err) {
+                     FollowStart start, RowWriter* writer,
+                     SkippedEntries* skipped, std::ostream& err) {
   InstallStopHandlers();
   auto interval = std::chrono::milliseconds(dump.poll_interval_ms);
   if (dump.selector == Selector::kDeliveries) {
-    return FollowDeliveries(store, dump.deliveries, after_sequence, interval,
-                            writer, err);
+    return FollowDeliveries(store, dump.deliveries, std::move(start), interval,
+                            writer, skipped, err);
   }
-  return FollowRecords(store, dump.records, after_sequence, interval, writer,
-                       err);
+  return FollowRecords(store, dump.records, std::move(start), interval, writer,
+                       skipped, err);
 }
 
 // Opens the store, resolves --user, prints the rows and follows.
@@ -224,25 +234,32 @@ int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
     }
   }
 
-  // --follow starts after the last delivery that the first dump could see.
-  uint64_t after_sequence = 0;
-  store::Status status = store::LastDeliverySequence(store, &after_sequence);
+  // --follow continues from the store state that the first dump prints.
+  FollowStart start;
+  store::Status status = store::Status::Ok();
+  if (dump.follow) {
+    status = ReadFollowStart(store, &start);
+  }
   RowWriter writer(dump.format, SelectorColumns(dump.selector), out);
+  SkippedEntries skipped;
   if (status.ok()) {
-    status = PrintOnce(dump, store, &writer, out, err);
+    status = PrintOnce(dump, store, &writer, &skipped, out, err);
   }
   if (status.ok() && dump.follow) {
     writer.Flush();
-    status = Follow(dump, &store, after_sequence, &writer, err);
+    status = Follow(dump, &store, std::move(start), &writer, &skipped, err);
   }
   if (dump.selector != Selector::kStats) {
     writer.Finish();
   }
+
+  // One count of what was skipped, after every row, --follow included.
+  skipped.PrintSummary(err);
   if (!status.ok()) {
     err << kPrefix << status.message() << "\n";
     return kExitStoreError;
   }
-  return kExitOk;
+  return skipped.total() > 0 ? kExitIncomplete : kExitOk;
 }
 
 }  // namespace

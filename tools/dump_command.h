@@ -14,7 +14,9 @@ namespace terra::tools {
 
 // Runs `dump` with the arguments that follow the subcommand name. Writes the
 // rows to `out` and one line per error to `err`. Returns kExitOk, kExitUsage
-// (invalid arguments or an unknown --user) or kExitStoreError.
+// (invalid arguments or an unknown --user), kExitStoreError, or
+// kExitIncomplete after it skipped malformed entries, which it counts in a
+// last line on `err`.
 [[nodiscard]] int RunDumpCommand(const std::vector<std::string>& args,
                                  std::ostream& out, std::ostream& err);
 

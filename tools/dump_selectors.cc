@@ -6,6 +6,7 @@
 #include "store/store.h"
 #include "store/store_stats.h"
 #include "tools/capture_format.h"
+#include "tools/skipped_entries.h"
 
 namespace terra::tools {
 namespace {
@@ -128,11 +129,12 @@ bool WriteRecord(const store::RecordView& record, RowWriter* writer,
 }
 
 store::Status PrintConnections(const store::Store& store,
-                               std::string_view connection_id,
+                               const store::RecordFilter& filter,
                                RowWriter* writer) {
   return store::ForEachConnection(
       store, [&](std::string_view id, const store::Connection& connection) {
-        if (!connection_id.empty() && id != connection_id) {
+        if ((!filter.connection_id.empty() && id != filter.connection_id) ||
+            !store::HasReferenceId(connection, filter.reference_id)) {
           return true;
         }
         json::value row = json::parse(store::ConnectionToJson(id, connection));
@@ -140,42 +142,59 @@ store::Status PrintConnections(const store::Store& store,
       });
 }
 
+void ReportMalformedDelivery(uint64_t sequence, SkippedEntries* skipped,
+                             std::ostream& err) {
+  std::string_view reason = sequence == 0 ? "key is not a sequence number"
+                                          : "value is not an archived delivery";
+  err << kPrefix << "skipped malformed delivery " << sequence << ": " << reason
+      << "\n";
+  skipped->Add("delivery", reason);
+}
+
+void ReportMalformedRecord(std::string_view key, std::string_view reason,
+                           SkippedEntries* skipped, std::ostream& err) {
+  err << kPrefix << "skipped a malformed record (key of " << key.size()
+      << " bytes): " << reason << "\n";
+  skipped->Add("record", reason);
+}
+
 store::Status PrintRecords(const store::Store& store,
                            const store::RecordFilter& filter, RowWriter* writer,
-                           std::ostream& err) {
+                           SkippedEntries* skipped, std::ostream& err) {
   JsonLine line;
   return store::ForEachRecord(
       store, filter,
       [&](const store::RecordView& record) {
         return WriteRecord(record, writer, &line);
       },
-      [&](std::string_view key) {
-        err << kPrefix << "skipped a malformed record (key of " << key.size()
-            << " bytes)\n";
+      [&](std::string_view key, std::string_view reason) {
+        ReportMalformedRecord(key, reason, skipped, err);
       });
 }
 
 store::Status PrintDeliveries(const store::Store& store,
                               const store::DeliveryFilter& filter,
-                              RowWriter* writer, std::ostream& err) {
+                              RowWriter* writer, SkippedEntries* skipped,
+                              std::ostream& err) {
   return store::ForEachDelivery(
       store, filter,
       [&](const store::DeliveryRecord& delivery) {
         return writer->Write(DeliveryToCapture(delivery));
       },
       [&](uint64_t sequence) {
-        err << kPrefix << "skipped malformed delivery " << sequence << "\n";
+        ReportMalformedDelivery(sequence, skipped, err);
       });
 }
 
 store::Status PrintJobs(const store::Store& store, RowWriter* writer,
-                        std::ostream& err) {
+                        SkippedEntries* skipped, std::ostream& err) {
   return store::ForEachJob(
       store, [&](uint64_t job_id, std::string_view job_json) {
         boost::system::error_code ec;
         json::value job = json::parse(job_json, ec);
         if (ec || !job.is_object()) {
           err << kPrefix << "skipped malformed job " << job_id << "\n";
+          skipped->Add("job", "value is not a JSON object");
           return true;
         }
         json::object row{{"job_id", job_id}};

@@ -23,6 +23,8 @@ class Store;
 
 namespace terra::tools {
 
+class SkippedEntries;
+
 // Selectors: "connections", "records", "deliveries", "jobs", "stats".
 enum class Selector { kConnections, kRecords, kDeliveries, kJobs, kStats };
 
@@ -43,21 +45,38 @@ boost::json::object RecordToJson(const store::RecordView& record);
 bool WriteRecord(const store::RecordView& record, RowWriter* writer,
                  JsonLine* line);
 
+// Reports a delivery that ForEachDelivery found malformed on `err` and
+// counts it in `skipped`. Sequence 0 stands for a key that is not a sequence.
+void ReportMalformedDelivery(uint64_t sequence, SkippedEntries* skipped,
+                             std::ostream& err);
+
+// Reports a record that ForEachRecord found malformed on `err` and counts it
+// in `skipped`.
+void ReportMalformedRecord(std::string_view key, std::string_view reason,
+                           SkippedEntries* skipped, std::ostream& err);
+
 // Each Print function writes one row per item and stops early, returning OK,
 // when the writer fails. Store errors are returned; malformed entries are
-// reported on `err` and skipped.
+// reported on `err`, counted in `skipped` and skipped.
+// PrintConnections prints the connections that `filter` selects by
+// connection id and reference id; its other fields do not apply.
 [[nodiscard]] store::Status PrintConnections(const store::Store& store,
-                                             std::string_view connection_id,
+                                             const store::RecordFilter& filter,
                                              RowWriter* writer);
 [[nodiscard]] store::Status PrintRecords(const store::Store& store,
                                          const store::RecordFilter& filter,
-                                         RowWriter* writer, std::ostream& err);
+                                         RowWriter* writer,
+                                         SkippedEntries* skipped,
+                                         std::ostream& err);
 [[nodiscard]] store::Status PrintDeliveries(const store::Store& store,
                                             const store::DeliveryFilter& filter,
                                             RowWriter* writer,
+                                            SkippedEntries* skipped,
                                             std::ostream& err);
 [[nodiscard]] store::Status PrintJobs(const store::Store& store,
-                                      RowWriter* writer, std::ostream& err);
+                                      RowWriter* writer,
+                                      SkippedEntries* skipped,
+                                      std::ostream& err);
 
 // Prints the counts of ComputeStoreStats. As NDJSON or JSON it is one object;
 // as CSV or a table it is one `name,value` row per count, for example

@@ -11,10 +11,13 @@ inline constexpr int kExitUsage = 1;
 // The store could not be opened, read or written (including a store locked by
 // a running terra-syncd).
 inline constexpr int kExitStoreError = 2;
-// replay: it ran to the end, but some deliveries were rejected or failed, or
-// some capture lines were invalid and skipped.
+// It ran to the end, but with gaps. replay: some deliveries were rejected or
+// failed, or some capture lines were invalid and skipped. dump: some
+// malformed store entries were skipped.
 inline constexpr int kExitIncomplete = 3;
-// replay --to: the daemon could not be reached; the replay stopped.
+// replay --to: no connection to the daemon could be opened (refused,
+// unresolvable host, or connecting timed out); the replay stopped. A request
+// that fails after its connection opened counts as failed (kExitIncomplete).
 inline constexpr int kExitUnreachable = 4;
 
 }  // namespace terra::tools

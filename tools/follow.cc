@@ -2,11 +2,13 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
-#include <deque>
 #include <functional>
+#include <limits>
 #include <map>
-#include <set>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -33,14 +35,18 @@ void SleepUnlessStopped(std::chrono::milliseconds duration) {
   }
 }
 
-// Reads the deliveries committed since the previous poll. Deliveries above
-// `settled_` are read again on each poll for kFollowSettleTime, and `seen_`
-// keeps them from being reported twice.
+// Reads the deliveries that the delivery watermark passed since the previous
+// poll, in sequence order. Deliveries above the watermark wait for the next
+// poll even when committed, because one below them may still commit.
 class DeliveryTail {
  public:
   DeliveryTail(store::Store* store, store::DeliveryFilter filter,
-               uint64_t after_sequence)
-      : store_(store), filter_(std::move(filter)), settled_(after_sequence) {}
+               FollowStart start, SkippedEntries* skipped)
+      : store_(store),
+        filter_(std::move(filter)),
+        skipped_(skipped),
+        read_through_(start.watermark),
+        already_seen_(std::move(start.already_seen)) {}
 
   store::Status Poll(
       const std::function<void(const store::DeliveryRecord&)>& visit,
@@ -48,45 +54,62 @@ class DeliveryTail {
     if (store::Status status = store_->CatchUp(); !status.ok()) {
       return status;
     }
+    std::optional<uint64_t> watermark;
+    if (store::Status status = store::ReadDeliveryWatermark(*store_, &watermark);
+        !status.ok()) {
+      return status;
+    }
 
-    uint64_t highest = settled_;
-    filter_.after_sequence = settled_;
+    // NOTE: a store without a watermark was last written by a terra-syncd
+    // that does not record one. Every committed delivery then counts as
+    // final, so a delivery that such a daemon commits late is missed.
+    uint64_t limit = watermark.value_or(std::numeric_limits<uint64_t>::max());
+    uint64_t highest = read_through_;
+    filter_.after_sequence = read_through_;
     store::Status status = store::ForEachDelivery(
         *store_, filter_,
         [&](const store::DeliveryRecord& delivery) {
-          highest = std::max(highest, delivery.sequence);
-          if (seen_.insert(delivery.sequence).second) {
-            visit(delivery);
-          }
+          if (delivery.sequence > limit) return false;
+          highest = delivery.sequence;
+          if (already_seen_.count(delivery.sequence) == 0) visit(delivery);
           return true;
         },
         [&](uint64_t sequence) {
-          if (seen_.insert(sequence).second) {
-            err << "terra-syncctl dump: skipped malformed delivery " << sequence
-                << "\n";
-          }
+          ReportMalformed(sequence, limit, &highest, err);
         });
-    Settle(highest);
-    return status;
+    if (!status.ok()) {
+      return status;
+    }
+
+    read_through_ = watermark ? std::max(read_through_, *watermark) : highest;
+    already_seen_.erase(already_seen_.begin(),
+                        already_seen_.upper_bound(read_through_));
+    return store::Status::Ok();
   }
 
  private:
-  // Moves `settled_` up to what was seen at least kFollowSettleTime ago.
-  void Settle(uint64_t highest) {
-    SteadyClock::time_point now = SteadyClock::now();
-    marks_.emplace_back(now, highest);
-    while (!marks_.empty() && now - marks_.front().first >= kFollowSettleTime) {
-      settled_ = std::max(settled_, marks_.front().second);
-      marks_.pop_front();
+  // Reports a delivery that does not decode once, when the watermark has
+  // passed it. Sequence 0 stands for a key that is not a sequence.
+  void ReportMalformed(uint64_t sequence, uint64_t limit, uint64_t* highest,
+                       std::ostream& err) {
+    if (sequence > limit) return;
+    if (sequence == 0 ? bad_key_reported_ : already_seen_.count(sequence) > 0) {
+      return;
     }
-    seen_.erase(seen_.begin(), seen_.upper_bound(settled_));
+    if (sequence == 0) {
+      bad_key_reported_ = true;
+    } else {
+      *highest = std::max(*highest, sequence);
+    }
+    ReportMalformedDelivery(sequence, skipped_, err);
   }
 
   store::Store* store_;
   store::DeliveryFilter filter_;
-  uint64_t settled_;
-  std::set<uint64_t> seen_;
-  std::deque<std::pair<SteadyClock::time_point, uint64_t>> marks_;
+  SkippedEntries* skipped_;
+  uint64_t read_through_;  // every delivery up to here has been visited
+  std::set<uint64_t> already_seen_;
+  bool bad_key_reported_ = false;
 };
 
 // Runs `poll` every `interval` until a signal, a failed write or an error.
@@ -109,22 +132,33 @@ store::Status PollUntilStopped(std::chrono::milliseconds interval,
 // Connection and type of the records a delivery may have written.
 using RecordGroup = std::pair<std::string, std::string>;
 
+// Malformed records already reported, by key, because a group is read again
+// whenever a delivery writes to it.
+using ReportedKeys = std::set<std::string, std::less<>>;
+
 // Prints the records of `group` whose winning copy came from one of
-// `deliveries`.
+// `deliveries`, and reports each malformed record of the group once.
 store::Status PrintChangedRecords(const store::Store& store,
                                   store::RecordFilter filter,
                                   const RecordGroup& group,
                                   const std::set<uint64_t>& deliveries,
-                                  RowWriter* writer) {
+                                  RowWriter* writer, ReportedKeys* reported,
+                                  SkippedEntries* skipped, std::ostream& err) {
   filter.connection_id = group.first;
   filter.type = group.second;
   JsonLine line;
   return store::ForEachRecord(
-      store, filter, [&](const store::RecordView& record) {
+      store, filter,
+      [&](const store::RecordView& record) {
         if (deliveries.count(record.envelope->delivery) == 0) {
           return true;
         }
         return WriteRecord(record, writer, &line);
+      },
+      [&](std::string_view key, std::string_view reason) {
+        if (reported->insert(std::string(key)).second) {
+          ReportMalformedRecord(key, reason, skipped, err);
+        }
       });
 }
 
@@ -141,12 +175,36 @@ void InstallStopHandlers() {
 
 bool StopRequested() { return stop_requested.load(); }
 
+store::Status ReadFollowStart(const store::Store& store, FollowStart* start) {
+  *start = FollowStart();
+  std::optional<uint64_t> watermark;
+  if (store::Status status = store::ReadDeliveryWatermark(store, &watermark);
+      !status.ok()) {
+    return status;
+  }
+  if (!watermark) {
+    return store::LastDeliverySequence(store, &start->watermark);
+  }
+
+  start->watermark = *watermark;
+  store::DeliveryFilter above;
+  above.after_sequence = *watermark;
+  return store::ForEachDelivery(
+      store, above,
+      [&](const store::DeliveryRecord& delivery) {
+        start->already_seen.insert(delivery.sequence);
+        return true;
+      },
+      [&](uint64_t sequence) { start->already_seen.insert(sequence); });
+}
+
 store::Status FollowDeliveries(store::Store* store,
                                const store::DeliveryFilter& filter,
-                               uint64_t after_sequence,
+                               FollowStart start,
                                std::chrono::milliseconds poll_interval,
-                               RowWriter* writer, std::ostream& err) {
-  DeliveryTail tail(store, filter, after_sequence);
+                               RowWriter* writer, SkippedEntries* skipped,
+                               std::ostream& err) {
+  DeliveryTail tail(store, filter, std::move(start), skipped);
   return PollUntilStopped(poll_interval, writer, [&] {
     return tail.Poll(
         [&](const store::DeliveryRecord& delivery) {
@@ -158,10 +216,12 @@ store::Status FollowDeliveries(store::Store* store,
 
 store::Status FollowRecords(store::Store* store,
                             const store::RecordFilter& filter,
-                            uint64_t after_sequence,
+                            FollowStart start,
                             std::chrono::milliseconds poll_interval,
-                            RowWriter* writer, std::ostream& err) {
-  DeliveryTail tail(store, store::DeliveryFilter(), after_sequence);
+                            RowWriter* writer, SkippedEntries* skipped,
+                            std::ostream& err) {
+  DeliveryTail tail(store, store::DeliveryFilter(), std::move(start), skipped);
+  ReportedKeys reported;
   return PollUntilStopped(poll_interval, writer, [&] {
     // Group this poll's deliveries by the record prefix they write to, so
     // each prefix is read once per poll.
@@ -178,6 +238,8 @@ store::Status FollowRecords(store::Store* store,
           if ((filter.connection_id.empty() ||
                filter.connection_id == connection_id) &&
               (filter.type.empty() || filter.type == delivery.event_type)) {
+            // A reference id is checked when the group is read, because
+            // ForEachRecord applies the whole filter.
             groups[{connection_id, delivery.event_type}].insert(
                 delivery.sequence);
           }
@@ -185,7 +247,8 @@ store::Status FollowRecords(store::Store* store,
         err);
     for (const auto& [group, deliveries] : groups) {
       if (!status.ok()) break;
-      status = PrintChangedRecords(*store, filter, group, deliveries, writer);
+      status = PrintChangedRecords(*store, filter, group, deliveries, writer,
+                                   &reported, skipped, err);
     }
     return status;
   });

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <ostream>
+#include <set>
 
 #include "store/delivery_queries.h"
 #include "store/queries.h"
@@ -20,10 +21,20 @@ class Store;
 
 namespace terra::tools {
 
-// How long the follower keeps re-reading recent deliveries. A delivery takes
-// its sequence before its batch is committed, so a delivery can land below a
-// sequence already seen; one that lands more than this late is not printed.
-inline constexpr std::chrono::seconds kFollowSettleTime{5};
+class SkippedEntries;
+
+// The starting point of a follow: the delivery watermark (see
+// store/sequence_tracker.h) when the first dump read the store, and the
+// deliveries above it that the first dump could already see.
+struct FollowStart {
+  uint64_t watermark = 0;
+  std::set<uint64_t> already_seen;  // sequences above `watermark`
+};
+
+// Reads the start of a follow from the store state that the first dump
+// prints. A store without a watermark starts after its last delivery.
+[[nodiscard]] store::Status ReadFollowStart(const store::Store& store,
+                                            FollowStart* start);
 
 // Makes SIGINT and SIGTERM end a follow loop (and ignores SIGPIPE, so that a
 // closed pipe shows up as a failed write instead of killing the process).
@@ -32,21 +43,25 @@ void InstallStopHandlers();
 // Returns true once SIGINT or SIGTERM has arrived.
 [[nodiscard]] bool StopRequested();
 
-// Prints each delivery matching `filter` that is committed with a sequence
-// above `after_sequence`, polling every `poll_interval`. Returns OK when
-// stopped by a signal or a failed write, or the first store error.
+// Prints each delivery matching `filter` that `start` has not seen, once,
+// polling every `poll_interval`. Deliveries print in sequence order up to the
+// store's delivery watermark, so one that commits after deliveries with
+// higher sequences is printed too, and they wait for it. A malformed delivery
+// is reported once on `err` and counted in `skipped`. Returns OK when stopped
+// by a signal or a failed write, or the first store error.
 [[nodiscard]] store::Status FollowDeliveries(
     store::Store* store, const store::DeliveryFilter& filter,
-    uint64_t after_sequence, std::chrono::milliseconds poll_interval,
-    RowWriter* writer, std::ostream& err);
+    FollowStart start, std::chrono::milliseconds poll_interval,
+    RowWriter* writer, SkippedEntries* skipped, std::ostream& err);
 
 // Prints each record matching `filter` whose winning copy came from a
-// delivery committed with a sequence above `after_sequence`. A copy that lost
-// the merge to a newer one changes nothing and is not printed.
+// delivery that `start` has not seen, in the order of FollowDeliveries. A
+// copy that lost the merge to a newer one changes nothing and is not printed.
+// A malformed record is reported once on `err` and counted in `skipped`.
 [[nodiscard]] store::Status FollowRecords(
-    store::Store* store, const store::RecordFilter& filter,
-    uint64_t after_sequence, std::chrono::milliseconds poll_interval,
-    RowWriter* writer, std::ostream& err);
+    store::Store* store, const store::RecordFilter& filter, FollowStart start,
+    std::chrono::milliseconds poll_interval, RowWriter* writer,
+    SkippedEntries* skipped, std::ostream& err);
 
 }  // namespace terra::tools
 

@@ -33,7 +33,10 @@ constexpr char kUsage[] =
     "unreadable input or secret;\n"
     "  2 store error (locked by a running terra-syncd, missing, newer format); "
     "3 some deliveries rejected\n"
-    "  or failed, or invalid input skipped; 4 daemon unreachable.\nOptions";
+    "  or failed (a reset, a timeout or a 5xx response counts as failed), or "
+    "invalid input skipped;\n"
+    "  4 no connection to the daemon could be opened; the replay stopped.\n"
+    "Options";
 
 struct ReplayArgs {
   std::string from_store;

@@ -70,7 +70,10 @@ struct HttpPoster::Impl {
     }
     stream.emplace(io_context);
     stream->expires_after(timeout);
-    stream->connect(endpoints, ec);
+    stream->async_connect(endpoints,
+                          [&ec](boost::system::error_code error,
+                                const tcp::endpoint&) { ec = error; });
+    RunToCompletion();
     if (ec) {
       stream.reset();
       return "cannot connect to " + target.host + ":" + target.port + ": " +
@@ -82,16 +85,23 @@ struct HttpPoster::Impl {
   // Sends one request on the open connection.
   HttpReply Exchange(const http::request<http::string_body>& request) {
     HttpReply reply;
+    timed_out = false;
     boost::system::error_code ec;
+    auto on_done = [&ec](boost::system::error_code error, size_t) {
+      ec = error;
+    };
     stream->expires_after(timeout);
-    http::write(*stream, request, ec);
+    http::async_write(*stream, request, on_done);
+    RunToCompletion();
     beast::flat_buffer buffer;
     http::response<http::string_body> response;
     if (!ec) {
-      http::read(*stream, buffer, response, ec);
+      http::async_read(*stream, buffer, response, on_done);
+      RunToCompletion();
     }
     if (ec) {
       stream.reset();
+      timed_out = ec == beast::error::timeout;
       reply.error = "request to " + target.host + ":" + target.port +
                     " failed: " + ec.message();
       return reply;
@@ -104,10 +114,19 @@ struct HttpPoster::Impl {
     return reply;
   }
 
+  // Runs the operation just started to its end. The operations are
+  // asynchronous because tcp_stream applies its expiry to those only, not to
+  // blocking calls.
+  void RunToCompletion() {
+    io_context.restart();
+    io_context.run();
+  }
+
   HttpTarget target;
   std::chrono::seconds timeout;
   asio::io_context io_context;
   std::optional<beast::tcp_stream> stream;
+  bool timed_out = false;  // the last Exchange failed by timing out
 };
 
 HttpPoster::HttpPoster(HttpTarget target, std::chrono::seconds timeout)
@@ -131,15 +150,16 @@ HttpReply HttpPoster::Post(
   request.keep_alive(true);
 
   // A kept-alive connection may have been closed by the server while idle;
-  // the request is then sent once more on a fresh connection.
+  // the request is then sent once more on a fresh connection. A timeout is
+  // no sign of that, so it is not sent again.
   bool reused = impl_->stream.has_value();
   if (std::string error = impl_->Connect(); !error.empty()) {
-    return HttpReply{0, {}, error};
+    return HttpReply{0, {}, error, /*connect_failed=*/true};
   }
   HttpReply reply = impl_->Exchange(request);
-  if (reply.status == 0 && reused) {
+  if (reply.status == 0 && reused && !impl_->timed_out) {
     if (std::string error = impl_->Connect(); !error.empty()) {
-      return HttpReply{0, {}, error};
+      return HttpReply{0, {}, error, /*connect_failed=*/true};
     }
     reply = impl_->Exchange(request);
   }

@@ -33,6 +33,9 @@ struct HttpReply {
       0;  // 0 when no response arrived; `error` contains the reason
   std::string body;
   std::string error;
+  // True when no connection could be opened, so nothing was sent; false when
+  // a request was sent and then failed (reset, closed or timed out).
+  bool connect_failed = false;
 };
 
 class HttpPoster {
@@ -44,8 +47,8 @@ class HttpPoster {
   HttpPoster& operator=(const HttpPoster&) = delete;
 
   // POSTs `body` with `headers`, connecting first when needed. A request on
-  // a kept-alive connection that the server closed meanwhile is sent once
-  // more on a new connection.
+  // a kept-alive connection that fails other than by timing out (the server
+  // may have closed it meanwhile) is sent once more on a new connection.
   HttpReply Post(
       const std::vector<std::pair<std::string, std::string>>& headers,
       const std::string& body);

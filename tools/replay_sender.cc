@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::string_view kPrefix = "terra-syncctl replay: ";
 constexpr unsigned kServiceUnavailable = 503;
+constexpr unsigned kFirstServerError = 500;
 
 struct Job {
   store::DeliveryRecord record;
@@ -121,19 +122,27 @@ std::vector<std::pair<std::string, std::string>> Headers(
 }
 
 // Counts a daemon's response. The daemon returns 200 with the outcome, or with
-// "duplicate delivery, already stored".
+// "duplicate delivery, already stored". A request that got no response, or a
+// 5xx, failed; any other status is the daemon's rejection.
 void CountReply(const HttpReply& reply, ReplayTally* tally) {
+  if (reply.status == 0) {
+    tally->Failed(reply.error);
+    return;
+  }
   std::string text = reply.body;
   while (!text.empty() &&
          std::isspace(static_cast<unsigned char>(text.back()))) {
     text.pop_back();
   }
+  std::string reason = "HTTP " + std::to_string(reply.status) + ": " + text;
   if (reply.status == 200 && text.starts_with("duplicate")) {
     tally->Duplicate();
   } else if (reply.status == 200) {
     tally->Applied(text);
+  } else if (reply.status >= kFirstServerError) {
+    tally->Failed(reason);
   } else {
-    tally->Rejected("HTTP " + std::to_string(reply.status) + ": " + text);
+    tally->Rejected(reason);
   }
 }
 
@@ -176,9 +185,12 @@ class Sender {
     HttpPoster poster(options_.target, options_.timeout);
     while (std::optional<Job> job = queue_.Pop()) {
       HttpReply reply = Send(&poster, *job);
-      if (reply.status == 0) {
+      if (reply.connect_failed) {
         Unreachable(reply.error);
         return;
+      }
+      if (reply.status == 0) {
+        LogFailure(*job, reply.error);
       }
       CountReply(reply, tally_);
       progress_.Update(tally_->total(), fraction_.load());
@@ -198,6 +210,15 @@ class Sender {
     return reply;
   }
 
+  // Names the delivery whose request failed after its connection opened; the
+  // replay goes on with the next one.
+  void LogFailure(const Job& job, const std::string& error) {
+    std::lock_guard lock(err_mutex_);
+    err_ << kPrefix << "delivery "
+         << (job.trace_id.empty() ? "without trace id" : job.trace_id)
+         << " failed: " << error << "\n";
+  }
+
   // Stops the replay: without a daemon every further delivery would fail.
   void Unreachable(const std::string& error) {
     if (!unreachable_.exchange(true)) {
@@ -212,6 +233,7 @@ class Sender {
   const ReplayToOptions& options_;
   ReplayTally* tally_;
   std::ostream& err_;
+  std::mutex err_mutex_;  // workers report failures on `err_` one at a time
   JobQueue queue_;
   RateLimiter limiter_;
   ProgressLine progress_;

@@ -36,8 +36,11 @@ struct ReplayToOptions {
 // Sends `input` and counts each response in `tally`. The original trace id,
 // terra-reference and applied ordering timestamp go with each delivery, so
 // the daemon treats a delivery it already has as a duplicate and orders the
-// data as the first time. Returns kExitOk, kExitUnreachable after a
-// connection failure (the replay stops), or the input's exit code.
+// data as the first time. A request that fails after its connection opened
+// (reset, closed, timed out, or a 5xx response) counts as failed with its
+// reason, and the replay goes on. Returns kExitOk, kExitUnreachable when a
+// connection cannot be opened (the replay stops), or the input's exit code;
+// the tally's exit code covers the failed deliveries.
 [[nodiscard]] int ReplayTo(const ReplayInput& input,
                            const ReplayToOptions& options, ReplayTally* tally,
                            std::ostream& out, std::ostream& err);

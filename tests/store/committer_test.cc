@@ -53,6 +53,39 @@ CommitResult SubmitAndWait(Committer* committer, CommitRequest request) {
   return future.get();
 }
 
+// A request that archives delivery `lease` under its sequence, as
+// DeliveryApplier does, deduplicated by `dedup_key`.
+CommitRequest DeliveryRequest(Store* store, SequenceLease lease,
+                              const std::string& dedup_key) {
+  CommitRequest request;
+  request.dedup_key = dedup_key;
+  request.dedup_value = EncodeDedupEntry(lease.sequence(), 1000);
+  BOOST_REQUIRE(request.batch
+                    .Put(store->handle(Family::kDeliveries),
+                         std::to_string(lease.sequence()), "delivery")
+                    .ok());
+  request.delivery_sequence = std::move(lease);
+  return request;
+}
+
+// Returns the stored delivery watermark as text, or "<none>".
+std::string StoredWatermark(const Store& store) {
+  std::string value;
+  return store.Get(Family::kMeta, kMetaDeliveryWatermark, &value).ok()
+             ? value
+             : "<none>";
+}
+
+// Waits, bounded in time, until the stored watermark is `expected`.
+bool WaitForWatermark(const Store& store, uint64_t expected) {
+  auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (StoredWatermark(store) == std::to_string(expected)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 std::string GetJob(const Store& store, const std::string& key) {
   std::string value;
   Status status = store.Get(Family::kJobs, key, &value);
@@ -300,6 +333,87 @@ BOOST_AUTO_TEST_CASE(last_sequence_persisted) {
   BOOST_TEST_REQUIRE(status.ok(), status.message());
   BOOST_TEST(store_->LastSequence() == last);
   BOOST_TEST(store_->NextSequence() == last + 1);
+}
+
+BOOST_AUTO_TEST_CASE(watermark_below_open_delivery) {
+  Committer committer(store_.get(), CommitterOptions());
+  SequenceLease open = store_->OpenDeliverySequence();
+  SequenceLease later = store_->OpenDeliverySequence();
+  uint64_t later_sequence = later.sequence();
+
+  CommitResult result = SubmitAndWait(
+      &committer, DeliveryRequest(store_.get(), std::move(later), "later"));
+  BOOST_TEST((result.outcome == Outcome::kCommitted));
+  BOOST_TEST(StoredWatermark(*store_) == std::to_string(open.sequence() - 1));
+  BOOST_TEST(store_->sequences().open_count() == 1u);
+
+  // Dropping the open delivery closes it; the idle committer then writes
+  // the watermark past both.
+  open.Reset();
+  BOOST_TEST(WaitForWatermark(*store_, later_sequence));
+}
+
+BOOST_AUTO_TEST_CASE(watermark_passes_own_group) {
+  Committer committer(store_.get(), CommitterOptions());
+  SequenceLease lease = store_->OpenDeliverySequence();
+  uint64_t sequence = lease.sequence();
+
+  CommitResult result = SubmitAndWait(
+      &committer, DeliveryRequest(store_.get(), std::move(lease), "only"));
+  BOOST_TEST((result.outcome == Outcome::kCommitted));
+  BOOST_TEST(StoredWatermark(*store_) == std::to_string(sequence));
+  BOOST_TEST(store_->sequences().open_count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(watermark_passes_duplicate) {
+  Committer committer(store_.get(), CommitterOptions());
+  CommitResult first = SubmitAndWait(
+      &committer,
+      DeliveryRequest(store_.get(), store_->OpenDeliverySequence(), "trace"));
+  SequenceLease repeat = store_->OpenDeliverySequence();
+  uint64_t repeat_sequence = repeat.sequence();
+  CommitResult second = SubmitAndWait(
+      &committer, DeliveryRequest(store_.get(), std::move(repeat), "trace"));
+
+  BOOST_TEST((first.outcome == Outcome::kCommitted));
+  BOOST_TEST((second.outcome == Outcome::kDuplicate));
+  BOOST_TEST(WaitForWatermark(*store_, repeat_sequence));
+  BOOST_TEST(store_->sequences().open_count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(restart_continues_above_watermark) {
+  uint64_t dropped = 0;
+  {
+    Committer committer(store_.get(), CommitterOptions());
+    dropped = store_->OpenDeliverySequence().sequence();
+    BOOST_TEST(WaitForWatermark(*store_, dropped));
+  }
+  store_.reset();
+
+  // The dropped delivery committed nothing, but a follower may have passed
+  // its sequence, so a new delivery must not take it again.
+  Status status = Store::Open(OptionsFor(dir_), &store_);
+  BOOST_TEST_REQUIRE(status.ok(), status.message());
+  BOOST_TEST(store_->OpenDeliverySequence().sequence() > dropped);
+}
+
+BOOST_AUTO_TEST_CASE(held_request_commits_last) {
+  CommitterOptions options;
+  options.test_delay = std::chrono::milliseconds(300);
+  options.test_hold_key = "held";
+  Results results(2);
+  Committer committer(store_.get(), options);
+  committer.Submit(JobRequest(store_.get(), "held", "held", "h"),
+                   results.Callback(0));
+  committer.Submit(JobRequest(store_.get(), "next", "next", "n"),
+                   results.Callback(1));
+
+  BOOST_REQUIRE(results.WaitFor(1));
+  BOOST_TEST(results.Of(1).size() == 1u);
+  BOOST_TEST(results.Of(0).empty());
+  BOOST_REQUIRE(results.WaitFor(2));
+  BOOST_TEST((results.Of(0).at(0).outcome == Outcome::kCommitted));
+  BOOST_TEST(GetJob(*store_, "held") == "h");
 }
 
 BOOST_AUTO_TEST_CASE(dedup_entry_round_trip) {

@@ -2,6 +2,7 @@
 // a store filled through DeliveryApplier, left open as a primary the way
 // terra-syncd keeps it.
 
+#include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
 #include <boost/json.hpp>
@@ -10,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "store/keys.h"
+#include "store/store.h"
 #include "tests/support/fixtures.h"
 #include "tests/tools/tool_support.h"
 
@@ -241,6 +244,58 @@ BOOST_AUTO_TEST_CASE(invalid_format_fails) {
   testing::CommandResult run = archive.Dump({"records", "--format", "xml"});
   BOOST_TEST(run.exit_code == 1);
   BOOST_TEST(run.err.find("ndjson, json, csv or table") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_entries_counted) {
+  ArchiveStore archive;
+  size_t record_count =
+      ParseNdjson(archive.Dump({"records", "--format", "ndjson"}).out).size();
+  store::Store& store = archive.store().store();
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  BOOST_REQUIRE(store.db()
+                    ->Put(sync, store.handle(store::Family::kRecords),
+                          store::RecordKey("conn-x", "daily", "2026-07-09"),
+                          "not an envelope")
+                    .ok());
+  BOOST_REQUIRE(store.db()
+                    ->Put(sync, store.handle(store::Family::kDeliveries),
+                          store::EncodeSequenceKey(store.LastSequence() + 1),
+                          "not a delivery")
+                    .ok());
+  BOOST_REQUIRE(store.db()
+                    ->Put(sync, store.handle(store::Family::kJobs),
+                          store::EncodeSequenceKey(store.LastSequence() + 2),
+                          "[1,")
+                    .ok());
+
+  testing::CommandResult records =
+      archive.Dump({"records", "--format", "ndjson"});
+  testing::CommandResult deliveries =
+      archive.Dump({"deliveries", "--format", "ndjson"});
+  testing::CommandResult jobs = archive.Dump({"jobs", "--format", "ndjson"});
+  testing::CommandResult connections =
+      archive.Dump({"connections", "--format", "ndjson"});
+
+  // Every other entry is still printed, and the last line counts the skips.
+  BOOST_TEST(records.exit_code == 3, records.err);
+  BOOST_TEST(ParseNdjson(records.out).size() == record_count);
+  BOOST_TEST(Lines(records.err).back() ==
+             "terra-syncctl dump: skipped 1 malformed entry: 1 record (value "
+             "is not a record envelope)");
+  BOOST_TEST(deliveries.exit_code == 3, deliveries.err);
+  BOOST_TEST(JoinMember(ParseNdjson(deliveries.out), "trace_id") ==
+             "t1 t2 t3 t4 t5");
+  BOOST_TEST(Lines(deliveries.err).back() ==
+             "terra-syncctl dump: skipped 1 malformed entry: 1 delivery "
+             "(value is not an archived delivery)");
+  BOOST_TEST(jobs.exit_code == 3, jobs.err);
+  BOOST_TEST(ParseNdjson(jobs.out).size() == 1u);
+  BOOST_TEST(Lines(jobs.err).back() ==
+             "terra-syncctl dump: skipped 1 malformed entry: 1 job (value is "
+             "not a JSON object)");
+  BOOST_TEST(connections.exit_code == 0, connections.err);
+  BOOST_TEST(connections.err.empty());
 }
 
 BOOST_AUTO_TEST_CASE(newer_format_fails) {

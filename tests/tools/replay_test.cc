@@ -9,11 +9,13 @@
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "tests/support/fixtures.h"
+#include "tests/tools/faulty_relay.h"
 #include "tests/tools/tool_support.h"
 
 namespace terra {
@@ -366,6 +368,45 @@ BOOST_AUTO_TEST_CASE(unreachable_daemon_fails) {
              run.err);
   BOOST_TEST(run.err.find("check that terra-syncd is running") !=
              std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(failed_requests_counted) {
+  SourceStore source;
+  testing::RunningDaemon daemon(source.dir(), source.dir().Sub("target"));
+  testing::FaultyRelay relay(daemon.port(),
+                             {{"t2", testing::RelayFault::kDrop},
+                              {"t3", testing::RelayFault::kServerError},
+                              {"t5", testing::RelayFault::kStall}});
+
+  auto started = std::chrono::steady_clock::now();
+  testing::CommandResult run = source.Run(
+      {"replay", "--from-store", source.path(), "--to", relay.url(),
+       "--secret-file", daemon.secret_path(), "--timeout", "1"});
+  auto elapsed = std::chrono::steady_clock::now() - started;
+
+  // The replay goes on after each failure and counts it with its reason.
+  // The 1 s --timeout ends the stalled request, which the relay would
+  // otherwise leave open for 20 s.
+  BOOST_TEST(run.exit_code == 3, run.err);
+  BOOST_TEST(elapsed < std::chrono::seconds(10));
+  BOOST_TEST(run.err.find("replay: 3 applied (quarantined 1, recorded 2), 0 "
+                          "duplicate, 0 rejected, 3 failed") !=
+                 std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("1 failed: HTTP 500: injected failure") !=
+                 std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("delivery t2 failed: request to 127.0.0.1") !=
+                 std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("delivery t5 failed: request to 127.0.0.1") !=
+                 std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("check that terra-syncd is running") ==
+             std::string::npos);
+  BOOST_TEST(JoinMember(ParseNdjson(source.Dump(source.dir().Sub("target"),
+                                                "deliveries")),
+                        "trace_id") == "t1 t4 t6");
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_secret_fails) {

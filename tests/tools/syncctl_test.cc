@@ -122,7 +122,7 @@ class PopulatedStore {
   std::string path() const { return dir_.Sub("store"); }
   const testing::TempDir& dir() const { return dir_; }
 
- private:
+  // Applies and commits `body`; fails the test unless it is committed.
   void Apply(const std::string& body, const std::string& trace_id) {
     store::Delivery delivery;
     delivery.received_ms = kReceivedMs;
@@ -142,6 +142,8 @@ class PopulatedStore {
     BOOST_REQUIRE(result.get().outcome ==
                   store::CommitResult::Outcome::kCommitted);
   }
+
+ private:
 
   testing::TempDir dir_;
   std::unique_ptr<store::Store> store_;
@@ -178,6 +180,39 @@ BOOST_AUTO_TEST_CASE(records_by_old_and_new_user) {
       BOOST_TEST(RecordIds(run.out) == expected);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(records_by_reference_id) {
+  PopulatedStore store;
+  std::string other_daily =
+      Edit(Edit(testing::ReadFixture("daily.json"), "/user/user_id",
+                json::value("0d1e2f30-4a5b-4c6d-8e9f-a0b1c2d3e4f5")),
+           "/user/reference_id", json::value("other-app-user"));
+  store.Apply(other_daily, "t6");
+  auto dump = [&](const std::string& selector, const std::string& reference) {
+    return RunSyncctl({"dump", "--store", store.path(), selector, "--format",
+                       "ndjson", "--reference-id", reference},
+                      store.dir());
+  };
+
+  RunResult own = dump("records", "your-user-123");
+  RunResult other = dump("records", "other-app-user");
+  RunResult unknown = dump("records", "nobody");
+  RunResult connections = dump("connections", "other-app-user");
+
+  BOOST_TEST(own.exit_code == 0, own.err);
+  BOOST_TEST(RecordIds(own.out) ==
+             "daily/2026-07-01 daily/2026-07-02 "
+             "sleep/5f0c2a9e-7d41-4b8e-9a36-1c2d3e4f5a6b ");
+  BOOST_TEST(other.exit_code == 0, other.err);
+  BOOST_TEST(RecordIds(other.out) == "daily/2026-07-01 ");
+  BOOST_TEST(unknown.exit_code == 0, unknown.err);
+  BOOST_TEST(unknown.out == "");
+  BOOST_TEST(connections.exit_code == 0, connections.err);
+  std::vector<json::object> listed = ParseLines(connections.out);
+  BOOST_REQUIRE(listed.size() == 1u);
+  BOOST_TEST(listed[0].at("connection_id").as_string() ==
+             "0d1e2f30-4a5b-4c6d-8e9f-a0b1c2d3e4f5");
 }
 
 BOOST_AUTO_TEST_CASE(record_line_fields) {

@@ -118,15 +118,18 @@ void AppliedStore::Close() {
   store_.reset();
 }
 
-RunningDaemon::RunningDaemon(const TempDir& dir, std::string store_path)
+RunningDaemon::RunningDaemon(const TempDir& dir, std::string store_path,
+                             std::vector<std::string> extra_args)
     : secret_("whsec-tools-" + std::to_string(NowSeconds())),
       secret_path_(dir.Sub("daemon-secret")) {
   std::filesystem::create_directories(store_path);
   WriteFile(secret_path_, secret_ + "\n");
-  process_ = std::make_unique<DaemonProcess>(
-      std::vector<std::string>{"--listen", "127.0.0.1:0", "--store", store_path,
-                               "--signing-secret-file", secret_path_},
-      dir.Sub("daemon.log"));
+  std::vector<std::string> args{"--listen", "127.0.0.1:0", "--store",
+                                store_path, "--signing-secret-file",
+                                secret_path_};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<DaemonProcess>(std::move(args),
+                                             dir.Sub("daemon.log"));
   if (!process_->Start()) {
     BOOST_FAIL("terra-syncd did not start; its log:\n" << process_->Log());
   }

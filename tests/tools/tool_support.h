@@ -60,10 +60,11 @@ class AppliedStore {
 };
 
 // A terra-syncd over `store_path` on a free port of 127.0.0.1, with a secret
-// file in `dir`.
+// file in `dir`. `extra_args` are added to its command line.
 class RunningDaemon {
  public:
-  RunningDaemon(const TempDir& dir, std::string store_path);
+  RunningDaemon(const TempDir& dir, std::string store_path,
+                std::vector<std::string> extra_args = {});
   ~RunningDaemon();
 
   // POSTs `body` signed with the daemon's secret.
@@ -76,6 +77,12 @@ class RunningDaemon {
 
   // Stops the daemon with SIGTERM and expects exit code 0.
   void Stop();
+
+  // Waits up to `timeout` for `text` to appear in the daemon's log.
+  [[nodiscard]] bool WaitForLog(const std::string& text,
+                                std::chrono::seconds timeout) {
+    return process_->WaitForLog(text, 1, timeout);
+  }
 
  private:
   std::string secret_;
