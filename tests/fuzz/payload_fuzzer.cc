@@ -76,9 +76,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             "the batch can be iterated");
   FuzzCheck(checker.merges() == applied.records,
             "one records merge per counted record");
-  if (applied.outcome == store::Outcome::kQuarantined ||
-      applied.outcome == store::Outcome::kArchived) {
-    FuzzCheck(applied.records == 0, "an unapplied body writes no records");
+  if (applied.outcome == store::Outcome::kArchived) {
+    FuzzCheck(applied.records == 0, "an archived body writes no records");
+  }
+  // A data event stores its items that have an id and is quarantined for
+  // the others; any other quarantined body stores nothing.
+  if (applied.outcome == store::Outcome::kQuarantined && applied.records > 0) {
+    FuzzCheck(applied.note.find(" items lack ") != std::string::npos,
+              "a quarantined body writes records only beside items "
+              "without an id");
   }
   return 0;
 }
