@@ -60,6 +60,21 @@ std::string FormatEndpoint(const tcp::endpoint& endpoint) {
   return address.to_string() + ":" + std::to_string(endpoint.port());
 }
 
+// Returns true if every transfer coding that `request` names is "chunked".
+// Beast decodes only chunked and passes any other coding (gzip, deflate)
+// through, so the body would be stored still encoded.
+bool OnlyChunkedCoding(const http::fields& request) {
+  auto [begin, end] = request.equal_range(http::field::transfer_encoding);
+  for (auto field = begin; field != end; ++field) {
+    for (std::string_view coding : http::token_list(field->value())) {
+      if (!beast::iequals(coding, "chunked")) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 // Formats a timeout for a message: "60 s", or "250 ms" below a whole second.
 std::string FormatTimeout(std::chrono::milliseconds timeout) {
   if (timeout.count() % 1000 == 0) {
@@ -237,6 +252,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
     if (version_ >= 11 && request.count(http::field::host) != 1) {
       return Reject(400, "bad request: send exactly one Host header", true);
+    }
+    if (!OnlyChunkedCoding(request)) {
+      // The body's length cannot be known, so the connection must close.
+      return Reject(501,
+                    "not implemented: the only Transfer-Encoding supported "
+                    "is chunked",
+                    true);
     }
     if (RequestPath(request.target()) != state_->webhook_path) {
       return Reject(404, "not found: webhooks are accepted on " +
