@@ -35,6 +35,7 @@ struct RawOptions {
   std::string budget_wait = "5s";
   std::string max_header = "16K";
   std::string read_timeout = "30s";
+  std::string request_timeout = "60s";
   std::string idle_timeout = "75s";
   std::string block_cache = "32M";
   std::string write_buffer = "16M";
@@ -71,6 +72,10 @@ po::options_description BuildOptions(Config* config, RawOptions* raw) {
       ("read-timeout", po::value(&raw->read_timeout)->default_value(raw->read_timeout),
        "time for a request header to arrive, and for each body read to make "
        "progress (ms, s)")
+      ("request-timeout",
+       po::value(&raw->request_timeout)->default_value(raw->request_timeout),
+       "time for a whole request, header and body, to arrive once its first "
+       "byte has; 408 after it (ms, s)")
       ("idle-timeout", po::value(&raw->idle_timeout)->default_value(raw->idle_timeout),
        "time a keep-alive connection may stay silent between requests (ms, s)")
       ("max-connections",
@@ -226,6 +231,7 @@ bool ApplyRawOptions(const RawOptions& raw, Config* config, std::string* error) 
   const DurationOption durations[] = {
       {"inflight-wait", raw.budget_wait, &config->limits.budget_wait},
       {"read-timeout", raw.read_timeout, &config->limits.read_timeout},
+      {"request-timeout", raw.request_timeout, &config->limits.request_timeout},
       {"idle-timeout", raw.idle_timeout, &config->limits.idle_timeout},
       {"test-commit-delay", raw.test_commit_delay, &config->test_commit_delay},
   };
@@ -290,8 +296,10 @@ bool Validate(const Config& config, std::string* error) {
     return false;
   }
   if (config.limits.read_timeout < kMinTimeout ||
+      config.limits.request_timeout < kMinTimeout ||
       config.limits.idle_timeout < kMinTimeout) {
-    *error = "invalid --read-timeout or --idle-timeout: use 100ms or more";
+    *error = "invalid --read-timeout, --request-timeout or --idle-timeout: "
+             "use 100ms or more";
     return false;
   }
   if (config.limits.max_connections == 0 ||

@@ -39,6 +39,13 @@ struct ListenerLimits {
   // arrived, and for each read of the body to make progress.
   std::chrono::milliseconds read_timeout{30000};
 
+  // Time allowed for a whole request, header and body, to arrive once its
+  // first byte has. After it the request gets 408 and the connection
+  // closes, so a sender cannot hold a connection by keeping each read alive
+  // with a trickle of bytes. The default is far above the 8 s that Terra
+  // waits for a response, so no delivery that Terra still waits for is cut.
+  std::chrono::milliseconds request_timeout{60000};
+
   // Time a keep-alive connection may stay silent between requests.
   std::chrono::milliseconds idle_timeout{75000};
 

@@ -7,6 +7,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -57,6 +58,29 @@ std::string FormatEndpoint(const tcp::endpoint& endpoint) {
     return "[" + address.to_string() + "]:" + std::to_string(endpoint.port());
   }
   return address.to_string() + ":" + std::to_string(endpoint.port());
+}
+
+// Returns true if every transfer coding that `request` names is "chunked".
+// Beast decodes only chunked and passes any other coding (gzip, deflate)
+// through, so the body would be stored still encoded.
+bool OnlyChunkedCoding(const http::fields& request) {
+  auto [begin, end] = request.equal_range(http::field::transfer_encoding);
+  for (auto field = begin; field != end; ++field) {
+    for (std::string_view coding : http::token_list(field->value())) {
+      if (!beast::iequals(coding, "chunked")) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Formats a timeout for a message: "60 s", or "250 ms" below a whole second.
+std::string FormatTimeout(std::chrono::milliseconds timeout) {
+  if (timeout.count() % 1000 == 0) {
+    return std::to_string(timeout.count() / 1000) + " s";
+  }
+  return std::to_string(timeout.count()) + " ms";
 }
 
 class Session;
@@ -122,6 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<State> state)
       : stream_(std::move(socket)),
+        request_timer_(stream_.get_executor()),
         state_(std::move(state)),
         limits_(state_->Limits()) {
     beast::error_code ignored;
@@ -184,6 +209,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void DoReadHeader() {
     busy_ = true;
+    StartRequestDeadline();
     header_parser_.emplace();
     header_parser_->header_limit(
         static_cast<std::uint32_t>(limits_->max_header_bytes));
@@ -195,6 +221,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code error, size_t) {
+    if (request_timed_out_) {
+      return RejectTimedOut();
+    }
     if (error == http::error::header_limit) {
       return Reject(431, "request header fields too large", true);
     }
@@ -223,6 +252,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
     if (version_ >= 11 && request.count(http::field::host) != 1) {
       return Reject(400, "bad request: send exactly one Host header", true);
+    }
+    if (!OnlyChunkedCoding(request)) {
+      // The body's length cannot be known, so the connection must close.
+      return Reject(501,
+                    "not implemented: the only Transfer-Encoding supported "
+                    "is chunked",
+                    true);
     }
     if (RequestPath(request.target()) != state_->webhook_path) {
       return Reject(404, "not found: webhooks are accepted on " +
@@ -290,11 +326,16 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnBudget(bool granted, size_t bytes) {
+    if (granted) {
+      reserved_bytes_ += bytes;
+    }
+    if (request_timed_out_) {
+      return RejectTimedOut();
+    }
     if (!granted) {
       return Reject(503, "too many request bodies in memory, retry later",
                     true);
     }
-    reserved_bytes_ += bytes;
     DoReadBody();
   }
 
@@ -308,6 +349,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnBody(beast::error_code error, size_t) {
+    if (request_timed_out_) {
+      return RejectTimedOut();
+    }
     if (error == http::error::body_limit) {
       return Reject(413, BodyTooLarge(), true);
     }
@@ -327,6 +371,45 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadBodyStep();
   }
 
+  // Starts the whole-request deadline. The read timeout restarts with every
+  // body read, so only this deadline ends a request whose sender keeps each
+  // read alive with a trickle of bytes.
+  void StartRequestDeadline() {
+    reading_request_ = true;
+    request_timed_out_ = false;
+    request_timer_.expires_after(limits_->request_timeout);
+    request_timer_.async_wait(beast::bind_front_handler(
+        &Session::OnRequestDeadline, shared_from_this()));
+  }
+
+  // Cancels the pending read, whose handler then sends 408.
+  void OnRequestDeadline(beast::error_code error) {
+    if (error == asio::error::operation_aborted) {
+      return;  // the request arrived in time, or the connection ended
+    }
+    // A handler queued just before a cancel, or left from an earlier
+    // request whose successor has a later expiry, must not end this one.
+    if (!reading_request_ ||
+        request_timer_.expiry() > std::chrono::steady_clock::now()) {
+      return;
+    }
+    request_timed_out_ = true;
+    stream_.cancel();
+  }
+
+  // Ends the deadline once the request has been read, rejected or dropped.
+  // The pending wait owns the session, so it must not outlive the request.
+  void StopRequestDeadline() {
+    reading_request_ = false;
+    request_timer_.cancel();
+  }
+
+  void RejectTimedOut() {
+    Reject(408, "request timed out: the header and body must arrive within " +
+                    FormatTimeout(limits_->request_timeout),
+           true);
+  }
+
   std::string BodyTooLarge() const {
     return "payload too large: the limit is " +
            std::to_string(limits_->max_body_bytes) + " bytes";
@@ -343,6 +426,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Dispatch() {
+    StopRequestDeadline();
     auto& request = body_parser_->get();
     keep_alive_ = request.keep_alive();
 
@@ -379,6 +463,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Reject(unsigned status, std::string reason, bool close) {
+    StopRequestDeadline();
     if (header_parser_ && !header_parser_->get().keep_alive()) {
       close = true;
     }
@@ -432,6 +517,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    StopRequestDeadline();
     busy_ = false;
     if (reserved_bytes_ > 0) {
       state_->budget.Release(reserved_bytes_);
@@ -443,6 +529,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  asio::steady_timer request_timer_;  // the whole-request deadline
   beast::flat_buffer buffer_;
   std::shared_ptr<State> state_;
   std::shared_ptr<const ListenerLimits> limits_;  // of the current request
@@ -455,6 +542,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool head_request_ = false;
   bool busy_ = false;
   bool keep_alive_ = true;
+  bool reading_request_ = false;    // the deadline runs
+  bool request_timed_out_ = false;  // the deadline passed; send 408
 };
 
 void DoAccept(std::shared_ptr<State> state);

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <deque>
 
 #include "daemon/systemd.h"
@@ -32,18 +33,23 @@ uint64_t TotalDeliveries(const WebhookCounters& counters) {
 
 }  // namespace
 
+// Every timer handler, and Start and Stop through a post, runs on `strand`,
+// so the timers and the fields below are never used by two io threads at
+// once.
 struct ServiceMonitor::State {
   State(asio::io_context& io_context, const store::Committer* committer_in,
         const WebhookCounters* counters_in,
         std::optional<std::chrono::microseconds> interval,
         std::function<size_t()> pending_jobs_in)
-      : committer(committer_in),
+      : strand(asio::make_strand(io_context)),
+        committer(committer_in),
         counters(counters_in),
         watchdog_interval(interval),
         pending_jobs(std::move(pending_jobs_in)),
-        watchdog_timer(io_context),
-        status_timer(io_context) {}
+        watchdog_timer(strand),
+        status_timer(strand) {}
 
+  asio::strand<asio::io_context::executor_type> strand;
   const store::Committer* committer;
   const WebhookCounters* counters;
   std::optional<std::chrono::microseconds> watchdog_interval;
@@ -157,13 +163,15 @@ void ServiceMonitor::Start() {
                  state_->watchdog_interval->count() / 1000);
     systemd::NotifyWatchdog();
   }
-  ScheduleWatchdog(state_);
-  ScheduleStatus(state_);
+  asio::post(state_->strand, [state = state_] {
+    ScheduleWatchdog(state);
+    ScheduleStatus(state);
+  });
 }
 
 void ServiceMonitor::Stop() {
-  state_->stopped = true;
-  asio::post(state_->watchdog_timer.get_executor(), [state = state_] {
+  asio::post(state_->strand, [state = state_] {
+    state->stopped = true;
     state->watchdog_timer.cancel();
     state->status_timer.cancel();
   });

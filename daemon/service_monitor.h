@@ -24,8 +24,10 @@ namespace terra::daemon {
 
 struct WebhookCounters;
 
-// Thread safety: Start and Stop are called from one thread; the timers run
-// on the io_context.
+// Thread safety: Start and Stop may be called from any thread, before or
+// while the io_context runs. They post to a strand of the io_context, on
+// which the timers also run, so a Stop from a signal handler on one io
+// thread never races a timer handler on another.
 class ServiceMonitor {
  public:
   // `watchdog_interval` is how often to ping (half of WATCHDOG_USEC), or
@@ -39,7 +41,12 @@ class ServiceMonitor {
                  std::function<size_t()> pending_jobs);
   ~ServiceMonitor();
 
+  // Starts the watchdog pings (when systemd's watchdog is on) and the
+  // STATUS= updates.
   void Start();
+
+  // Cancels both timers. A handler already queued finds the monitor stopped
+  // and does not reschedule itself.
   void Stop();
 
   // Returns true if the committer looks stuck: work is queued and no group

@@ -60,6 +60,7 @@ BOOST_AUTO_TEST_CASE(file_values_and_command_line_override) {
             "signing-secret-file = " + dir.Sub("second") + "\n"
             "max-body-size = 1m\n"
             "read-timeout = 250ms\n"
+            "request-timeout = 2m\n"
             "listen = 127.0.0.1:9000\n");
 
   Parsed parsed = Parse({"--config", dir.Sub("conf"), "--listen", "[::1]:9001"});
@@ -70,6 +71,7 @@ BOOST_AUTO_TEST_CASE(file_values_and_command_line_override) {
   BOOST_TEST(parsed.config.listen.port == 9001);
   BOOST_TEST(parsed.config.limits.max_body_bytes == size_t{1} << 20);
   BOOST_TEST(parsed.config.limits.read_timeout.count() == 250);
+  BOOST_TEST(parsed.config.limits.request_timeout.count() == 120000);
   BOOST_REQUIRE_EQUAL(parsed.config.signing_secrets.size(), 2u);
   BOOST_TEST(parsed.config.signing_secrets[0] == "s3cret");
   BOOST_TEST(parsed.config.signing_secrets[1] == "other");
@@ -95,6 +97,8 @@ BOOST_AUTO_TEST_CASE(invalid_values_name_the_option) {
       {{"--max-header-size", "4G"}, "--max-header-size"},
       {{"--idle-timeout", "0"}, "--idle-timeout"},
       {{"--read-timeout", "0ms"}, "--read-timeout"},
+      {{"--request-timeout", "later"}, "--request-timeout"},
+      {{"--request-timeout", "50ms"}, "--request-timeout"},
       {{"--max-connections", "-1"}, "--max-connections"},
       {{"--admin-listen", "nowhere"}, "--admin-listen"},
   };

@@ -92,6 +92,46 @@ BOOST_AUTO_TEST_CASE(chunked_body_accepted) {
   BOOST_TEST(daemon.Dump({"records"}).size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(transfer_coding_not_chunked_rejected) {
+  DaemonFixture daemon;
+  // Signed over the chunk-decoded bytes, so that a daemon which ignored the
+  // gzip coding would verify the signature, store the body and return 200.
+  std::string body = DailyBody(kUserA, "2026-01-17T00:00:00+00:00", 8);
+  int64_t now = NowSeconds();
+  std::string signature = "terra-signature: t=" + std::to_string(now) +
+                          ",v1=" + HmacHex(daemon.secret(), now, body) + "\r\n";
+  char size[32];
+  snprintf(size, sizeof(size), "%zx", body.size());
+  std::string chunked = std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n";
+  struct Case {
+    const char* name;
+    std::string headers;
+    std::string body;
+  };
+  const Case cases[] = {
+      {"gzip then chunked", "Transfer-Encoding: gzip, chunked\r\n", chunked},
+      {"gzip alone", "Transfer-Encoding: gzip\r\n", body},
+      {"two fields", "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+       chunked},
+      {"upper case", "Transfer-Encoding: DEFLATE, Chunked\r\n", chunked},
+  };
+  for (const Case& test : cases) {
+    std::string response = SendRaw(
+        daemon.port(), RawPost(signature + test.headers +
+                                   "X-Terra-Trace-Id: coded\r\n",
+                               test.body));
+    BOOST_TEST_CONTEXT(test.name) {
+      BOOST_TEST(FirstStatus(response) == 501u);
+      BOOST_TEST(response.find("only Transfer-Encoding supported is chunked") !=
+                 std::string::npos);
+      BOOST_TEST(response.find("Connection: close") != std::string::npos);
+    }
+  }
+  BOOST_TEST(daemon.Dump({"deliveries"}).empty());
+  BOOST_TEST(daemon.Dump({"records"}).empty());
+  BOOST_TEST(daemon.Send(body, "after-coded").status == 200u);
+}
+
 BOOST_AUTO_TEST_CASE(expect_continue_answered) {
   DaemonFixture daemon;
   std::string body = DailyBody(kUserA, "2026-01-11T00:00:00+00:00", 6);

@@ -26,11 +26,15 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
+// Sessions and pending handlers point into State without owning it. The
+// io_context is declared after the TLS context and before the acceptor, so
+// destroying State closes the acceptor first, then destroys every pending
+// handler with the session it owns, and frees the TLS context last.
 struct FakeTerra::State {
   State() : context(ssl::context::tls_server), acceptor(io_context) {}
 
-  asio::io_context io_context;
   ssl::context context;
+  asio::io_context io_context;
   tcp::acceptor acceptor;
   std::thread thread;
   std::atomic<uint64_t> connections{0};
@@ -68,8 +72,8 @@ RecordedRequest Record(const http::request<http::string_body>& message,
 // closes it.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<FakeTerra::State> state)
-      : state_(std::move(state)),
+  Session(tcp::socket socket, FakeTerra::State* state)
+      : state_(state),
         stream_(std::move(socket), state_->context),
         timer_(stream_.get_executor()),
         connection_(++state_->connections) {}
@@ -136,7 +140,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  std::shared_ptr<FakeTerra::State> state_;
+  FakeTerra::State* state_;
   ssl::stream<tcp::socket> stream_;
   asio::steady_timer timer_;
   uint64_t connection_;
@@ -146,7 +150,7 @@ class Session : public std::enable_shared_from_this<Session> {
   FakeReply reply_;
 };
 
-void Accept(std::shared_ptr<FakeTerra::State> state) {
+void Accept(FakeTerra::State* state) {
   state->acceptor.async_accept([state](error_code ec, tcp::socket socket) {
     if (ec) {
       return;
@@ -204,7 +208,7 @@ std::string RecordedRequest::Query(const std::string& name) const {
 }
 
 FakeTerra::FakeTerra(const std::string& cert_file, const std::string& key_file)
-    : state_(std::make_shared<State>()) {
+    : state_(std::make_unique<State>()) {
   state_->context.use_certificate_chain_file(cert_file);
   state_->context.use_private_key_file(key_file, ssl::context::pem);
 
@@ -213,10 +217,14 @@ FakeTerra::FakeTerra(const std::string& cert_file, const std::string& key_file)
   state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   state_->acceptor.bind(endpoint);
   state_->acceptor.listen();
-  Accept(state_);
-  state_->thread = std::thread([state = state_] { state->io_context.run(); });
+  Accept(state_.get());
+  state_->thread =
+      std::thread([state = state_.get()] { state->io_context.run(); });
 }
 
+// The stopped io_context keeps the handlers that own sessions, and ~State
+// destroys them once the thread has ended. A session must not own State, or
+// that cycle would keep both alive after the fake is gone.
 FakeTerra::~FakeTerra() {
   state_->io_context.stop();
   state_->thread.join();

@@ -43,7 +43,7 @@ struct FakeReply {
 using FakeHandler = std::function<FakeReply(const RecordedRequest& request)>;
 
 // Thread safety: every method may be called from any thread. The server runs
-// its own thread until destroyed.
+// its own thread until destroyed, and destruction closes every connection.
 class FakeTerra {
  public:
   // Listens on 127.0.0.1 (a free port) with the PEM certificate and key.
@@ -72,7 +72,7 @@ class FakeTerra {
   struct State;
 
  private:
-  std::shared_ptr<State> state_;
+  std::unique_ptr<State> state_;
 };
 
 // A 200 with one item per day of the request's [start_date, end_date) for
