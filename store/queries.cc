@@ -313,14 +313,20 @@ Status ResolveConnection(const Store& store, std::string_view user_id,
 Status ForEachConnection(
     const Store& store,
     const std::function<bool(std::string_view connection_id,
-                             const Connection& connection)>& visit) {
+                             const Connection& connection)>& visit,
+    const std::function<void(std::string_view connection_id)>& on_malformed) {
   std::unique_ptr<rocksdb::Iterator> it =
       store.NewIterator(Family::kConnections);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     Connection connection;
     if (!DecodeConnection(ToView(it->value()), &connection)) {
-      return Status::Corruption("connection " + it->key().ToString() +
-                                " in store " + store.path() + " is malformed");
+      if (!on_malformed) {
+        return Status::Corruption("connection " + it->key().ToString() +
+                                  " in store " + store.path() +
+                                  " is malformed");
+      }
+      on_malformed(ToView(it->key()));
+      continue;
     }
     if (!visit(ToView(it->key()), connection)) {
       break;

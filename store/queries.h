@@ -29,11 +29,15 @@ bool HasReferenceId(const Connection& connection,
                     std::string_view reference_id);
 
 // Calls `visit` for each connection in key order; stops early when it
-// returns false.
+// returns false. A value that does not decode is reported through
+// `on_malformed` with its connection id and skipped. Without `on_malformed`,
+// the walk stops at that value and returns Corruption.
 [[nodiscard]] Status ForEachConnection(
     const Store& store,
     const std::function<bool(std::string_view connection_id,
-                             const Connection& connection)>& visit);
+                             const Connection& connection)>& visit,
+    const std::function<void(std::string_view connection_id)>& on_malformed =
+        {});
 
 // Filter for ForEachRecord. Empty fields match everything.
 struct RecordFilter {

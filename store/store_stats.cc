@@ -85,12 +85,14 @@ Status ComputeStoreStats(const Store& store, StoreStats* stats) {
         [stats](uint64_t) { ++stats->malformed; });
   }
   if (status.ok()) {
-    status = ForEachConnection(store, [stats](std::string_view,
-                                              const Connection& connection) {
-      ++stats
-            ->connections_per_state[std::string(connection.Field(kFieldState))];
-      return true;
-    });
+    status = ForEachConnection(
+        store,
+        [stats](std::string_view, const Connection& connection) {
+          ++stats->connections_per_state[std::string(
+              connection.Field(kFieldState))];
+          return true;
+        },
+        [stats](std::string_view) { ++stats->malformed; });
   }
   if (status.ok()) {
     status = CountJobs(store, stats);

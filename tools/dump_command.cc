@@ -186,7 +186,7 @@ store::Status PrintOnce(const DumpArgs& dump, const store::Store& store,
                         std::ostream& out, std::ostream& err) {
   switch (dump.selector) {
     case Selector::kConnections:
-      return PrintConnections(store, dump.records, writer);
+      return PrintConnections(store, dump.records, writer, skipped, err);
     case Selector::kRecords:
       return PrintRecords(store, dump.records, writer, skipped, err);
     case Selector::kDeliveries:

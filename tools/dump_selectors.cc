@@ -130,15 +130,26 @@ bool WriteRecord(const store::RecordView& record, RowWriter* writer,
 
 store::Status PrintConnections(const store::Store& store,
                                const store::RecordFilter& filter,
-                               RowWriter* writer) {
+                               RowWriter* writer, SkippedEntries* skipped,
+                               std::ostream& err) {
   return store::ForEachConnection(
-      store, [&](std::string_view id, const store::Connection& connection) {
+      store,
+      [&](std::string_view id, const store::Connection& connection) {
         if ((!filter.connection_id.empty() && id != filter.connection_id) ||
             !store::HasReferenceId(connection, filter.reference_id)) {
           return true;
         }
         json::value row = json::parse(store::ConnectionToJson(id, connection));
         return writer->Write(row.get_object());
+      },
+      [&](std::string_view id) {
+        // A malformed value has no reference id to filter on, so only the
+        // connection id can leave it out.
+        if (!filter.connection_id.empty() && id != filter.connection_id) {
+          return;
+        }
+        err << kPrefix << "skipped malformed connection " << id << "\n";
+        skipped->Add("connection", "value is not a connection");
       });
 }
 

@@ -62,7 +62,9 @@ void ReportMalformedRecord(std::string_view key, std::string_view reason,
 // connection id and reference id; its other fields do not apply.
 [[nodiscard]] store::Status PrintConnections(const store::Store& store,
                                              const store::RecordFilter& filter,
-                                             RowWriter* writer);
+                                             RowWriter* writer,
+                                             SkippedEntries* skipped,
+                                             std::ostream& err);
 [[nodiscard]] store::Status PrintRecords(const store::Store& store,
                                          const store::RecordFilter& filter,
                                          RowWriter* writer,

@@ -17,8 +17,8 @@ namespace terra::tools {
 
 class SkippedEntries {
  public:
-  // Counts one skipped entry of `kind` ("record", "delivery" or "job") that
-  // was malformed for `reason`.
+  // Counts one skipped entry of `kind` ("connection", "record", "delivery" or
+  // "job") that was malformed for `reason`.
   void Add(std::string_view kind, std::string_view reason);
 
   // Entries counted so far.

@@ -298,6 +298,56 @@ BOOST_AUTO_TEST_CASE(malformed_entries_counted) {
   BOOST_TEST(connections.err.empty());
 }
 
+BOOST_AUTO_TEST_CASE(malformed_connection_skipped) {
+  ArchiveStore archive;
+  store::Store& store = archive.store().store();
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  // "0-..." sorts before the real connection id, so the dump has to go on
+  // past the malformed entry to print it.
+  BOOST_REQUIRE(store.db()
+                    ->Put(sync, store.handle(store::Family::kConnections),
+                          "0-malformed", "not a connection")
+                    .ok());
+
+  testing::CommandResult connections =
+      archive.Dump({"connections", "--format", "ndjson"});
+  testing::CommandResult stats = archive.Dump({"stats", "--format", "ndjson"});
+
+  BOOST_TEST(connections.exit_code == 3, connections.err);
+  BOOST_TEST(JoinMember(ParseNdjson(connections.out), "state") == "active");
+  BOOST_TEST(connections.err.find("skipped malformed connection 0-malformed") !=
+             std::string::npos);
+  BOOST_TEST(Lines(connections.err).back() ==
+             "terra-syncctl dump: skipped 1 malformed entry: 1 connection "
+             "(value is not a connection)");
+  BOOST_TEST(stats.exit_code == 0, stats.err);
+  std::vector<json::object> lines = ParseNdjson(stats.out);
+  BOOST_REQUIRE(lines.size() == 1u);
+  BOOST_TEST(json::serialize(lines[0].at("connections")) == R"({"active":1})");
+  BOOST_TEST(lines[0].at("malformed").to_number<uint64_t>() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_connection_outside_user) {
+  ArchiveStore archive;
+  store::Store& store = archive.store().store();
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  BOOST_REQUIRE(store.db()
+                    ->Put(sync, store.handle(store::Family::kConnections),
+                          "0-malformed", "not a connection")
+                    .ok());
+
+  testing::CommandResult run =
+      archive.Dump({"connections", "--user",
+                    "40f7b0e1-89e2-43ac-a5b8-1e29c8d47cad", "--format",
+                    "ndjson"});
+
+  BOOST_TEST(run.exit_code == 0, run.err);
+  BOOST_TEST(run.err.empty());
+  BOOST_TEST(ParseNdjson(run.out).size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(newer_format_fails) {
   ArchiveStore archive;
   rocksdb::WriteBatch batch;
