@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,38 @@ Status PutMeta(Store* store, std::string_view name, std::string_view value) {
   rocksdb::WriteBatch batch;
   BOOST_REQUIRE(batch.Put(store->handle(Family::kMeta), name, value).ok());
   return store->Write(&batch, true);
+}
+
+// Where CorruptTableFiles damages a table file.
+enum class Damage {
+  kDataBlock,      // the first bytes: a data block, read by a Get
+  kMetadataBlock,  // the middle: for a file of a few entries, its properties
+                   // and index, read when RocksDB opens the file
+};
+
+// Inverts 16 bytes of every table file in `path`, so that the block there
+// fails its checksum.
+void CorruptTableFiles(const std::string& path, Damage damage) {
+  constexpr size_t kCorruptBytes = 16;
+  size_t corrupted = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() != ".sst") {
+      continue;
+    }
+    size_t offset = damage == Damage::kDataBlock ? 0 : entry.file_size() / 2;
+    std::fstream file(entry.path(),
+                      std::ios::in | std::ios::out | std::ios::binary);
+    std::string bytes(kCorruptBytes, '\0');
+    BOOST_REQUIRE(file.seekg(offset));
+    BOOST_REQUIRE(file.read(bytes.data(), bytes.size()));
+    for (char& byte : bytes) {
+      byte = static_cast<char>(~byte);
+    }
+    BOOST_REQUIRE(file.seekp(offset));
+    BOOST_REQUIRE(file.write(bytes.data(), bytes.size()));
+    ++corrupted;
+  }
+  BOOST_REQUIRE(corrupted > 0u);
 }
 
 BOOST_AUTO_TEST_SUITE(store)
@@ -206,6 +239,42 @@ BOOST_AUTO_TEST_CASE(flush_and_compact_keep_data) {
   std::string value;
   BOOST_TEST(store->Get(Family::kDeliveries, "d", &value).ok());
   BOOST_TEST(value == body);
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_meta_reported) {
+  for (Damage damage : {Damage::kDataBlock, Damage::kMetadataBlock}) {
+    BOOST_TEST_CONTEXT("damage " << static_cast<int>(damage)) {
+      TempDir dir;
+      StoreOptions options = OptionsFor(dir.Sub("db"));
+      std::filesystem::create_directory(options.path);
+      {
+        // Closed before the damage, with meta flushed into a table file.
+        std::unique_ptr<Store> writer;
+        BOOST_REQUIRE(Store::Open(options, &writer).ok());
+        BOOST_REQUIRE(PutMeta(writer.get(), kMetaLastSequence, "7").ok());
+        BOOST_REQUIRE(writer->Flush().ok());
+      }
+      CorruptTableFiles(options.path, damage);
+
+      StoreOptions secondary_options = options;
+      secondary_options.secondary = true;
+      secondary_options.secondary_path = dir.Sub("secondary");
+      for (const StoreOptions& opening : {options, secondary_options}) {
+        std::unique_ptr<Store> store;
+        Status status = Store::Open(opening, &store);
+        const std::string& message = status.message();
+        BOOST_TEST((status.code() == Status::Code::kCorruption), message);
+        BOOST_TEST(message.find("checksum mismatch") != std::string::npos,
+                   message);
+        BOOST_TEST(message.find(".sst") != std::string::npos, message);
+        BOOST_TEST(message.find("restore " + options.path + " from a backup") !=
+                       std::string::npos,
+                   message);
+        BOOST_TEST(message.find("not a terra-sync store") == std::string::npos,
+                   message);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
