@@ -31,8 +31,8 @@ bool DeliveryFilterOptions::Resolve(store::DeliveryFilter* filter,
     std::optional<int64_t> ms = ParseTimeBound(*text, end);
     if (!ms) {
       *error = std::string(name) + " \"" + *text +
-               "\" is not a time; use YYYY-MM-DD (a UTC day) or "
-               "YYYY-MM-DDTHH:MM:SSZ";
+               "\" is not a valid date or time; use YYYY-MM-DD (a UTC day) "
+               "or YYYY-MM-DDTHH:MM:SSZ";
       return false;
     }
     (end == BoundEnd::kStart ? filter->received_from_ms

@@ -232,6 +232,18 @@ BOOST_AUTO_TEST_CASE(format_table_aligned) {
   BOOST_TEST(lines[0].find("provider") == lines[1].find("GARMIN"));
 }
 
+BOOST_AUTO_TEST_CASE(impossible_time_fails) {
+  ArchiveStore archive;
+  testing::CommandResult run =
+      archive.Dump({"deliveries", "--from", "2026-02-30T00:00:00Z"});
+  BOOST_TEST(run.exit_code == 1);
+  BOOST_TEST(run.out.empty());
+  BOOST_TEST(run.err ==
+             "terra-syncctl dump: --from \"2026-02-30T00:00:00Z\" is not a "
+             "valid date or time; use YYYY-MM-DD (a UTC day) or "
+             "YYYY-MM-DDTHH:MM:SSZ\n");
+}
+
 BOOST_AUTO_TEST_CASE(inapplicable_option_fails) {
   ArchiveStore archive;
   testing::CommandResult run = archive.Dump({"records", "--outcome", "stored"});
