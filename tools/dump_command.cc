@@ -1,7 +1,10 @@
 #include "tools/dump_command.h"
 
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <iostream>
 #include <optional>
 
 #include "store/keys.h"
@@ -199,17 +202,20 @@ store::Status PrintOnce(const DumpArgs& dump, const store::Store& store,
   return store::Status::Ok();
 }
 
+// Follows the store after the first dump. When `out` is std::cout, the
+// follow also ends once standard output's reader has gone.
 store::Status Follow(const DumpArgs& dump, store::Store* store,
-                     FollowStart start, RowWriter* writer,
+                     FollowStart start, RowWriter* writer, std::ostream& out,
                      SkippedEntries* skipped, std::ostream& err) {
   InstallStopHandlers();
   auto interval = std::chrono::milliseconds(dump.poll_interval_ms);
+  int output_fd = &out == &std::cout ? STDOUT_FILENO : -1;
   if (dump.selector == Selector::kDeliveries) {
     return FollowDeliveries(store, dump.deliveries, std::move(start), interval,
-                            writer, skipped, err);
+                            writer, output_fd, skipped, err);
   }
   return FollowRecords(store, dump.records, std::move(start), interval, writer,
-                       skipped, err);
+                       output_fd, skipped, err);
 }
 
 // Opens the store, resolves --user, prints the rows and follows.
@@ -247,7 +253,8 @@ int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
   }
   if (status.ok() && dump.follow) {
     writer.Flush();
-    status = Follow(dump, &store, std::move(start), &writer, &skipped, err);
+    status =
+        Follow(dump, &store, std::move(start), &writer, out, &skipped, err);
   }
   if (dump.selector != Selector::kStats) {
     writer.Finish();

@@ -1,5 +1,6 @@
 #include "tools/follow.h"
 
+#include <poll.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -112,11 +113,17 @@ class DeliveryTail {
   bool bad_key_reported_ = false;
 };
 
-// Runs `poll` every `interval` until a signal, a failed write or an error.
+// Runs `poll` every `interval` until a signal, a failed write, a closed
+// `output_fd` or an error.
 store::Status PollUntilStopped(std::chrono::milliseconds interval,
-                               RowWriter* writer,
+                               RowWriter* writer, int output_fd,
                                const std::function<store::Status()>& poll) {
   while (!StopRequested()) {
+    // A filtered follow may write nothing for hours, so a reader that has
+    // gone would never be noticed through a failed write.
+    if (IsOutputClosed(output_fd)) {
+      break;
+    }
     if (store::Status status = poll(); !status.ok()) {
       return status;
     }
@@ -175,6 +182,20 @@ void InstallStopHandlers() {
 
 bool StopRequested() { return stop_requested.load(); }
 
+bool IsOutputClosed(int fd) {
+  if (fd < 0) {
+    return false;
+  }
+  // poll(2) reports POLLERR and POLLHUP even when no event is requested.
+  struct pollfd watched {};
+  watched.fd = fd;
+  watched.events = 0;
+  if (poll(&watched, 1, 0) != 1) {
+    return false;
+  }
+  return (watched.revents & (POLLERR | POLLHUP)) != 0;
+}
+
 store::Status ReadFollowStart(const store::Store& store, FollowStart* start) {
   *start = FollowStart();
   std::optional<uint64_t> watermark;
@@ -202,10 +223,10 @@ store::Status FollowDeliveries(store::Store* store,
                                const store::DeliveryFilter& filter,
                                FollowStart start,
                                std::chrono::milliseconds poll_interval,
-                               RowWriter* writer, SkippedEntries* skipped,
-                               std::ostream& err) {
+                               RowWriter* writer, int output_fd,
+                               SkippedEntries* skipped, std::ostream& err) {
   DeliveryTail tail(store, filter, std::move(start), skipped);
-  return PollUntilStopped(poll_interval, writer, [&] {
+  return PollUntilStopped(poll_interval, writer, output_fd, [&] {
     return tail.Poll(
         [&](const store::DeliveryRecord& delivery) {
           writer->Write(DeliveryToCapture(delivery));
@@ -218,11 +239,11 @@ store::Status FollowRecords(store::Store* store,
                             const store::RecordFilter& filter,
                             FollowStart start,
                             std::chrono::milliseconds poll_interval,
-                            RowWriter* writer, SkippedEntries* skipped,
-                            std::ostream& err) {
+                            RowWriter* writer, int output_fd,
+                            SkippedEntries* skipped, std::ostream& err) {
   DeliveryTail tail(store, store::DeliveryFilter(), std::move(start), skipped);
   ReportedKeys reported;
-  return PollUntilStopped(poll_interval, writer, [&] {
+  return PollUntilStopped(poll_interval, writer, output_fd, [&] {
     // Group this poll's deliveries by the record prefix they write to, so
     // each prefix is read once per poll.
     std::map<RecordGroup, std::set<uint64_t>> groups;

@@ -43,24 +43,35 @@ void InstallStopHandlers();
 // Returns true once SIGINT or SIGTERM has arrived.
 [[nodiscard]] bool StopRequested();
 
+// Returns true if poll(2) reports POLLERR or POLLHUP on `fd`: on Linux, a pipe
+// whose reader has closed it (`| head -1` has exited), or a socket or
+// terminal that hung up. Returns false for a regular file, an open pipe or
+// terminal, and a negative `fd`.
+[[nodiscard]] bool IsOutputClosed(int fd);
+
 // Prints each delivery matching `filter` that `start` has not seen, once,
 // polling every `poll_interval`. Deliveries print in sequence order up to the
 // store's delivery watermark, so one that commits after deliveries with
 // higher sequences is printed too, and they wait for it. A malformed delivery
-// is reported once on `err` and counted in `skipped`. Returns OK when stopped
-// by a signal or a failed write, or the first store error.
+// is reported once on `err` and counted in `skipped`. `output_fd` is the
+// descriptor that `writer` writes to, checked with IsOutputClosed at each
+// poll, so that a follow whose filter matches nothing new still ends once its
+// reader has gone; -1 skips the check. Returns OK when stopped by a signal, a
+// failed write or a closed `output_fd`, or the first store error.
 [[nodiscard]] store::Status FollowDeliveries(
     store::Store* store, const store::DeliveryFilter& filter,
     FollowStart start, std::chrono::milliseconds poll_interval,
-    RowWriter* writer, SkippedEntries* skipped, std::ostream& err);
+    RowWriter* writer, int output_fd, SkippedEntries* skipped,
+    std::ostream& err);
 
 // Prints each record matching `filter` whose winning copy came from a
 // delivery that `start` has not seen, in the order of FollowDeliveries. A
 // copy that lost the merge to a newer one changes nothing and is not printed.
 // A malformed record is reported once on `err` and counted in `skipped`.
+// It ends like FollowDeliveries.
 [[nodiscard]] store::Status FollowRecords(
     store::Store* store, const store::RecordFilter& filter, FollowStart start,
-    std::chrono::milliseconds poll_interval, RowWriter* writer,
+    std::chrono::milliseconds poll_interval, RowWriter* writer, int output_fd,
     SkippedEntries* skipped, std::ostream& err);
 
 }  // namespace terra::tools

@@ -1,6 +1,7 @@
 #include "tests/tools/tool_support.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -23,6 +24,21 @@ namespace {
 
 constexpr auto kCommitTimeout = std::chrono::seconds(10);
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
+
+// Bytes read from a PipedSyncctl at a time.
+constexpr size_t kReadChunk = 4096;
+
+// The test's environment with TMPDIR set to `tmp_dir`, as "NAME=value".
+std::vector<std::string> EnvironmentWithTmpdir(const std::string& tmp_dir) {
+  std::vector<std::string> entries;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (!std::string_view(*entry).starts_with("TMPDIR=")) {
+      entries.emplace_back(*entry);
+    }
+  }
+  entries.push_back("TMPDIR=" + tmp_dir);
+  return entries;
+}
 
 // Waits for `pid` up to `timeout`; returns its exit code, -1 after a signal,
 // or -2 if it still runs.
@@ -208,6 +224,107 @@ int BackgroundSyncctl::Interrupt() {
   }
   pid_ = -1;
   return code;
+}
+
+PipedSyncctl::PipedSyncctl(const std::vector<std::string>& args,
+                           const std::string& tmp_dir, std::string err_path)
+    : err_path_(std::move(err_path)) {
+  std::vector<std::string> argv{TERRA_SYNCCTL_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw_argv;
+  for (std::string& arg : argv) raw_argv.push_back(arg.data());
+  raw_argv.push_back(nullptr);
+  std::vector<std::string> environment = EnvironmentWithTmpdir(tmp_dir);
+  std::vector<char*> raw_environment;
+  for (std::string& entry : environment) raw_environment.push_back(entry.data());
+  raw_environment.push_back(nullptr);
+
+  // Both ends close on exec, so the child keeps only the write end that dup2
+  // makes its standard output, and the test has the only read end.
+  int fds[2];
+  BOOST_REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int error = posix_spawn(&pid_, raw_argv[0], &actions, nullptr,
+                          raw_argv.data(), raw_environment.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  read_fd_ = fds[0];
+  BOOST_REQUIRE_MESSAGE(error == 0, "cannot start terra-syncctl");
+}
+
+PipedSyncctl::~PipedSyncctl() {
+  CloseOutput();
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    WaitFor(pid_, std::chrono::seconds(10));
+  }
+}
+
+std::string PipedSyncctl::ReadLine(std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (read_.find('\n') == std::string::npos && read_fd_ >= 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    pollfd readable{read_fd_, POLLIN, 0};
+    if (poll(&readable, 1, kPollInterval.count()) != 1) {
+      continue;
+    }
+    char chunk[kReadChunk];
+    ssize_t count = read(read_fd_, chunk, sizeof(chunk));
+    if (count <= 0) {
+      break;
+    }
+    read_.append(chunk, static_cast<size_t>(count));
+  }
+  size_t end = read_.find('\n');
+  return end == std::string::npos ? std::string() : read_.substr(0, end);
+}
+
+bool PipedSyncctl::Drain(std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (read_fd_ >= 0 && std::chrono::steady_clock::now() < deadline) {
+    pollfd readable{read_fd_, POLLIN, 0};
+    if (poll(&readable, 1, kPollInterval.count()) != 1) {
+      continue;
+    }
+    char chunk[kReadChunk];
+    if (read(read_fd_, chunk, sizeof(chunk)) <= 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void PipedSyncctl::CloseOutput() {
+  if (read_fd_ >= 0) {
+    close(read_fd_);
+    read_fd_ = -1;
+  }
+}
+
+void PipedSyncctl::Signal(int signal_number) {
+  BOOST_REQUIRE(pid_ > 0);
+  kill(pid_, signal_number);
+}
+
+int PipedSyncctl::Wait(std::chrono::seconds timeout) {
+  BOOST_REQUIRE(pid_ > 0);
+  int code = WaitFor(pid_, timeout);
+  if (code != -2) {
+    pid_ = -1;
+  }
+  return code;
+}
+
+std::string PipedSyncctl::Errors() const {
+  try {
+    return ReadFile(err_path_);
+  } catch (const std::runtime_error&) {
+    return {};
+  }
 }
 
 }  // namespace terra::testing

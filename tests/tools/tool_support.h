@@ -113,6 +113,46 @@ class BackgroundSyncctl {
   pid_t pid_ = -1;
 };
 
+// A terra-syncctl whose standard output is a pipe that the test reads and may
+// close, with TMPDIR set to `tmp_dir` so that its scratch directory is made
+// there. Its standard error goes to `err_path`.
+class PipedSyncctl {
+ public:
+  PipedSyncctl(const std::vector<std::string>& args, const std::string& tmp_dir,
+               std::string err_path);
+  // Closes the read end, and kills the process with SIGKILL if it still runs.
+  ~PipedSyncctl();
+  PipedSyncctl(const PipedSyncctl&) = delete;
+  PipedSyncctl& operator=(const PipedSyncctl&) = delete;
+
+  // Reads until the output has a whole line or `timeout` passes. Returns the
+  // first line without its newline, or an empty string on timeout.
+  std::string ReadLine(std::chrono::seconds timeout);
+
+  // Reads and discards the output until end of file or `timeout`. Returns
+  // true at end of file.
+  [[nodiscard]] bool Drain(std::chrono::seconds timeout);
+
+  // Closes the test's read end, so that the process has no reader left.
+  void CloseOutput();
+
+  // Sends `signal_number` to the process.
+  void Signal(int signal_number);
+
+  // Waits up to `timeout`. Returns the exit code, -1 if a signal ended the
+  // process, or -2 if it still runs.
+  int Wait(std::chrono::seconds timeout);
+
+  // Returns what the process wrote to standard error so far.
+  std::string Errors() const;
+
+ private:
+  int read_fd_ = -1;
+  pid_t pid_ = -1;
+  std::string err_path_;
+  std::string read_;
+};
+
 // Day used by the tests: 2026-07-01T00:00:00Z in unix ms.
 inline constexpr int64_t kJuly1Ms = 1'782'864'000'000;
 inline constexpr int64_t kDayMs = 86'400'000;
