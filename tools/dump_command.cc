@@ -17,6 +17,7 @@
 #include "tools/follow.h"
 #include "tools/row_writer.h"
 #include "tools/skipped_entries.h"
+#include "tools/stop_signals.h"
 #include "tools/store_opener.h"
 
 namespace terra::tools {
@@ -52,7 +53,9 @@ po::options_description DumpOptions(DumpArgs* args) {
       "unknown --user;\n"
       "  2 store error (missing, newer format, unreadable); 3 the dump ran "
       "to the end but skipped\n"
-      "  malformed entries, counted on stderr.\nOptions");
+      "  malformed entries, counted on stderr; 130 or 143 SIGINT or SIGTERM "
+      "stopped a dump\n"
+      "  without --follow before the end.\nOptions");
   options.add_options()              //
       ("help,h", "print this help")  //
       ("store", po::value(&args->store_path)->required(),
@@ -207,7 +210,6 @@ store::Status PrintOnce(const DumpArgs& dump, const store::Store& store,
 store::Status Follow(const DumpArgs& dump, store::Store* store,
                      FollowStart start, RowWriter* writer, std::ostream& out,
                      SkippedEntries* skipped, std::ostream& err) {
-  InstallStopHandlers();
   auto interval = std::chrono::milliseconds(dump.poll_interval_ms);
   int output_fd = &out == &std::cout ? STDOUT_FILENO : -1;
   if (dump.selector == Selector::kDeliveries) {
@@ -220,6 +222,9 @@ store::Status Follow(const DumpArgs& dump, store::Store* store,
 
 // Opens the store, resolves --user, prints the rows and follows.
 int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
+  // Installed before the scratch directory exists, so that a signal or a
+  // closed pipe ends the dump through the return below, which removes it.
+  InstallStopHandlers();
   SecondaryStore opened;
   if (int code = opened.Open(dump.store_path, kPrefix, err); code != kExitOk) {
     return code;
@@ -265,6 +270,13 @@ int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
   if (!status.ok()) {
     err << kPrefix << status.message() << "\n";
     return kExitStoreError;
+  }
+  // --follow runs until a signal, so only a plain dump is cut short by one.
+  // Stats check no flag and print in one piece, so they are never cut short.
+  if (StopRequested() && !dump.follow && dump.selector != Selector::kStats) {
+    err << kPrefix << "stopped by signal " << StopSignal()
+        << " before the end; the output is incomplete\n";
+    return kExitSignalBase + StopSignal();
   }
   return skipped.total() > 0 ? kExitIncomplete : kExitOk;
 }

@@ -14,9 +14,11 @@ namespace terra::tools {
 
 // Runs `dump` with the arguments that follow the subcommand name. Writes the
 // rows to `out` and one line per error to `err`. Returns kExitOk, kExitUsage
-// (invalid arguments or an unknown --user), kExitStoreError, or
+// (invalid arguments or an unknown --user), kExitStoreError,
 // kExitIncomplete after it skipped malformed entries, which it counts in a
-// last line on `err`.
+// last line on `err`, or kExitSignalBase plus the signal number when SIGINT
+// or SIGTERM stopped a dump without --follow. It installs the handlers of
+// tools/stop_signals.h for the rest of the process.
 [[nodiscard]] int RunDumpCommand(const std::vector<std::string>& args,
                                  std::ostream& out, std::ostream& err);
 

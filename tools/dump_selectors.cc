@@ -7,6 +7,7 @@
 #include "store/store_stats.h"
 #include "tools/capture_format.h"
 #include "tools/skipped_entries.h"
+#include "tools/stop_signals.h"
 
 namespace terra::tools {
 namespace {
@@ -140,7 +141,7 @@ store::Status PrintConnections(const store::Store& store,
           return true;
         }
         json::value row = json::parse(store::ConnectionToJson(id, connection));
-        return writer->Write(row.get_object());
+        return writer->Write(row.get_object()) && !StopRequested();
       },
       [&](std::string_view id) {
         // A malformed value has no reference id to filter on, so only the
@@ -176,7 +177,7 @@ store::Status PrintRecords(const store::Store& store,
   return store::ForEachRecord(
       store, filter,
       [&](const store::RecordView& record) {
-        return WriteRecord(record, writer, &line);
+        return WriteRecord(record, writer, &line) && !StopRequested();
       },
       [&](std::string_view key, std::string_view reason) {
         ReportMalformedRecord(key, reason, skipped, err);
@@ -190,7 +191,7 @@ store::Status PrintDeliveries(const store::Store& store,
   return store::ForEachDelivery(
       store, filter,
       [&](const store::DeliveryRecord& delivery) {
-        return writer->Write(DeliveryToCapture(delivery));
+        return writer->Write(DeliveryToCapture(delivery)) && !StopRequested();
       },
       [&](uint64_t sequence) {
         ReportMalformedDelivery(sequence, skipped, err);
@@ -212,7 +213,7 @@ store::Status PrintJobs(const store::Store& store, RowWriter* writer,
         for (const auto& [key, value] : job.get_object()) {
           row[key] = value;
         }
-        return writer->Write(row);
+        return writer->Write(row) && !StopRequested();
       });
 }
 

@@ -56,8 +56,9 @@ void ReportMalformedRecord(std::string_view key, std::string_view reason,
                            SkippedEntries* skipped, std::ostream& err);
 
 // Each Print function writes one row per item and stops early, returning OK,
-// when the writer fails. Store errors are returned; malformed entries are
-// reported on `err`, counted in `skipped` and skipped.
+// when the writer fails or StopRequested() (tools/stop_signals.h) is true
+// after a row. Store errors are returned; malformed entries are reported on
+// `err`, counted in `skipped` and skipped.
 // PrintConnections prints the connections that `filter` selects by
 // connection id and reference id; its other fields do not apply.
 [[nodiscard]] store::Status PrintConnections(const store::Store& store,

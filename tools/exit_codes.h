@@ -19,6 +19,10 @@ inline constexpr int kExitIncomplete = 3;
 // unresolvable host, or connecting timed out); the replay stopped. A request
 // that fails after its connection opened counts as failed (kExitIncomplete).
 inline constexpr int kExitUnreachable = 4;
+// dump without --follow: SIGINT or SIGTERM stopped it before the end. It
+// exits with this base plus the signal number (130, 143), the code a shell
+// shows for a process that the signal killed.
+inline constexpr int kExitSignalBase = 128;
 
 }  // namespace terra::tools
 

@@ -1,10 +1,8 @@
 #include "tools/follow.h"
 
 #include <poll.h>
-#include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <functional>
 #include <limits>
 #include <map>
@@ -16,6 +14,7 @@
 #include "store/store.h"
 #include "tools/capture_format.h"
 #include "tools/dump_selectors.h"
+#include "tools/stop_signals.h"
 
 namespace terra::tools {
 namespace {
@@ -24,10 +23,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 // Granularity of the sleep between polls, so that a signal ends it quickly.
 constexpr auto kSleepSlice = std::chrono::milliseconds(50);
-
-std::atomic<bool> stop_requested{false};
-
-void OnStopSignal(int) { stop_requested.store(true); }
 
 void SleepUnlessStopped(std::chrono::milliseconds duration) {
   auto deadline = SteadyClock::now() + duration;
@@ -170,17 +165,6 @@ store::Status PrintChangedRecords(const store::Store& store,
 }
 
 }  // namespace
-
-void InstallStopHandlers() {
-  struct sigaction action {};
-  action.sa_handler = OnStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-}
-
-bool StopRequested() { return stop_requested.load(); }
 
 bool IsOutputClosed(int fd) {
   if (fd < 0) {

@@ -1,6 +1,6 @@
 // `terra-syncctl dump --follow`: after the first dump, keeps catching up with
 // the primary and prints the deliveries, or the records they changed, as
-// they land, until SIGINT or SIGTERM.
+// they land, until SIGINT or SIGTERM (see tools/stop_signals.h).
 
 #ifndef TERRA_TOOLS_FOLLOW_H_
 #define TERRA_TOOLS_FOLLOW_H_
@@ -35,13 +35,6 @@ struct FollowStart {
 // prints. A store without a watermark starts after its last delivery.
 [[nodiscard]] store::Status ReadFollowStart(const store::Store& store,
                                             FollowStart* start);
-
-// Makes SIGINT and SIGTERM end a follow loop (and ignores SIGPIPE, so that a
-// closed pipe shows up as a failed write instead of killing the process).
-void InstallStopHandlers();
-
-// Returns true once SIGINT or SIGTERM has arrived.
-[[nodiscard]] bool StopRequested();
 
 // Returns true if poll(2) reports POLLERR or POLLHUP on `fd`: on Linux, a pipe
 // whose reader has closed it (`| head -1` has exited), or a socket or

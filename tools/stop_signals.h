@@ -1,0 +1,26 @@
+// How terra-syncctl dump ends early on a signal. SIGINT and SIGTERM set a
+// flag that the dump checks between rows and --follow between polls, so both
+// return through the usual cleanup, which removes the secondary instance's
+// scratch directory. SIGPIPE is ignored, so that a closed pipe shows up as a
+// failed write instead of killing the process.
+//
+// Thread safety: the flag is an atomic; any thread may call StopRequested.
+
+#ifndef TERRA_TOOLS_STOP_SIGNALS_H_
+#define TERRA_TOOLS_STOP_SIGNALS_H_
+
+namespace terra::tools {
+
+// Installs the handlers for SIGINT and SIGTERM and ignores SIGPIPE, for the
+// rest of the process.
+void InstallStopHandlers();
+
+// Returns true once SIGINT or SIGTERM has arrived.
+[[nodiscard]] bool StopRequested();
+
+// Returns the number of the first SIGINT or SIGTERM that arrived, or 0.
+[[nodiscard]] int StopSignal();
+
+}  // namespace terra::tools
+
+#endif  // TERRA_TOOLS_STOP_SIGNALS_H_
