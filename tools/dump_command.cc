@@ -1,7 +1,9 @@
 #include "tools/dump_command.h"
 
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <optional>
 
 #include "store/keys.h"
@@ -45,8 +47,8 @@ po::options_description DumpOptions(DumpArgs* args) {
       "SELECTOR is connections, records, deliveries, jobs or stats.\n"
       "Deliveries print in the capture format that `terra-syncctl replay "
       "--capture` reads.\n"
-      "Exit codes: 0 every selected entry printed; 1 invalid arguments or "
-      "unknown --user;\n"
+      "Exit codes: 0 every selected entry printed; 1 invalid arguments, "
+      "unknown --user,\n  or the output cannot be written;\n"
       "  2 store error (missing, newer format, unreadable); 3 the dump ran "
       "to the end but skipped\n"
       "  malformed entries, counted on stderr.\nOptions");
@@ -212,6 +214,21 @@ store::Status Follow(const DumpArgs& dump, store::Store* store,
                        skipped, err);
 }
 
+// Flushes the output. Returns false, after a message on `err`, if a write
+// failed for a reason other than a reader that went away (a full disk, an
+// I/O error): the output then lacks rows and the dump must not exit 0.
+bool OutputWritten(RowWriter* writer, std::ostream& err) {
+  writer->Flush();
+  int error = writer->write_errno();
+  if (error == 0 || error == EPIPE) {
+    return true;
+  }
+  err << kPrefix << "writing the output failed (" << std::strerror(error)
+      << "); it is incomplete, so check the disk or file it goes to and "
+         "run the dump again\n";
+  return false;
+}
+
 // Opens the store, resolves --user, prints the rows and follows.
 int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
   SecondaryStore opened;
@@ -258,6 +275,9 @@ int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
   if (!status.ok()) {
     err << kPrefix << status.message() << "\n";
     return kExitStoreError;
+  }
+  if (!OutputWritten(&writer, err)) {
+    return kExitUsage;
   }
   return skipped.total() > 0 ? kExitIncomplete : kExitOk;
 }
