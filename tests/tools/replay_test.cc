@@ -431,6 +431,41 @@ BOOST_AUTO_TEST_CASE(https_url_rejected) {
   BOOST_TEST(run.err.find("is not an http:// URL") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(invalid_options_rejected) {
+  const std::pair<std::vector<std::string>, std::string> kCases[] = {
+      {{"--concurrency", "100000"}, "--concurrency 100000 is out of range"},
+      {{"--rate", "nan"}, "--rate must be 0 (no limit)"},
+      {{"--rate", "inf"}, "--rate must be 0 (no limit)"},
+      {{"--rate", "1e-300"}, "--rate must be 0 (no limit)"},
+      {{"--timeout", "0"}, "--timeout must be at least 1 second"},
+  };
+  SourceStore source;
+  for (const auto& [options, message] : kCases) {
+    BOOST_TEST_CONTEXT(options[0] << " " << options[1]) {
+      std::vector<std::string> args{"replay", "--from-store", source.path(),
+                                    "--to", "http://127.0.0.1:9/",
+                                    "--secret-file", "/nonexistent"};
+      args.insert(args.end(), options.begin(), options.end());
+      testing::CommandResult run = source.Run(args);
+      BOOST_TEST(run.exit_code == 1);
+      BOOST_TEST(run.err.find(message) != std::string::npos, run.err);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_port_rejected) {
+  SourceStore source;
+  for (std::string url : {"http://127.0.0.1:99999/", "http://127.0.0.1:/"}) {
+    BOOST_TEST_CONTEXT(url) {
+      testing::CommandResult run = source.Run(
+          {"replay", "--from-store", source.path(), "--to", url, "--dry-run"});
+      BOOST_TEST(run.exit_code == 1);
+      BOOST_TEST(run.err.find("has an invalid port") != std::string::npos,
+                 run.err);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace terra
