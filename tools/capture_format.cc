@@ -156,8 +156,12 @@ bool ParseCaptureLine(std::string_view line, store::DeliveryRecord* delivery,
   // Every field is copied out of the tree, so the tree can live in an arena
   // that is released at once.
   json::monotonic_resource arena;
+  // `dump deliveries` copies header values that are not valid UTF-8, such as
+  // a trace id, into the line as they are, so such lines must read back.
+  json::parse_options options;
+  options.allow_invalid_utf8 = true;
   boost::system::error_code ec;
-  json::value value = json::parse(line, ec, &arena);
+  json::value value = json::parse(line, ec, &arena, options);
   if (ec) {
     *error = "not valid JSON: " + ec.message();
     return false;

@@ -431,6 +431,24 @@ BOOST_AUTO_TEST_CASE(https_url_rejected) {
   BOOST_TEST(run.err.find("is not an http:// URL") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(capture_with_raw_bytes_replays) {
+  // dump deliveries copies a trace id that is not UTF-8 as it is.
+  SourceStore source;
+  std::string capture = testing::ReadFile(source.WriteCapture());
+  size_t at = capture.find("\"trace_id\":\"t2\"");
+  BOOST_REQUIRE(at != std::string::npos);
+  capture.replace(at, 15, "\"trace_id\":\"t2-\xe9\"");
+  testing::WriteFile(source.dir().Sub("raw.ndjson"), capture);
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+
+  testing::CommandResult run = source.Run(
+      {"replay", "--capture", source.dir().Sub("raw.ndjson"), "--into", target});
+
+  BOOST_TEST(run.exit_code == 0, run.err);
+  BOOST_TEST(run.err.find("replay: 6 applied") != std::string::npos, run.err);
+}
+
 BOOST_AUTO_TEST_CASE(invalid_options_rejected) {
   const std::pair<std::vector<std::string>, std::string> kCases[] = {
       {{"--concurrency", "100000"}, "--concurrency 100000 is out of range"},
