@@ -87,7 +87,7 @@ po::options_description ReplayOptions(ReplayArgs* args) {
       ("secret-file", po::value(&args->secret_file),
        "--to: file with the signing secret the daemon accepts; trailing "
        "newlines are ignored; %d/NAME reads systemd credential NAME")  //
-      ("allow-world-readable-secret",
+      ("allow-world-readable-secrets",
        po::bool_switch(&args->allow_world_readable_secret),
        "--to: accept a secret file that other users can read")  //
       ("concurrency", po::value(&args->concurrency),

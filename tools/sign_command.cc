@@ -35,7 +35,7 @@ po::options_description SignOptions(SignArgs* args) {
       ("secret-file", po::value(&args->secret_file)->required(),
        "file that contains the signing secret; trailing newlines are "
        "ignored; %d/NAME reads systemd credential NAME")  //
-      ("allow-world-readable-secret",
+      ("allow-world-readable-secrets",
        po::bool_switch(&args->allow_world_readable),
        "accept a secret file that other users can read")  //
       ("timestamp", po::value<int64_t>(),

@@ -323,6 +323,31 @@ BOOST_AUTO_TEST_CASE(default_timestamp_is_now) {
              daemon::SignatureErrorName(daemon::SignatureError::kNone));
 }
 
+BOOST_AUTO_TEST_CASE(world_readable_secret_hint) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.Sub("secret"), "s3cret");
+  testing::WriteFile(dir.Sub("body.json"), "{}");
+  std::filesystem::permissions(dir.Sub("secret"),
+                               std::filesystem::perms::owner_read |
+                                   std::filesystem::perms::owner_write |
+                                   std::filesystem::perms::group_read |
+                                   std::filesystem::perms::others_read);
+
+  RunResult refused = RunSyncctl(
+      {"sign", "--secret-file", dir.Sub("secret"), dir.Sub("body.json")}, dir);
+  RunResult allowed =
+      RunSyncctl({"sign", "--secret-file", dir.Sub("secret"),
+                  "--allow-world-readable-secrets", dir.Sub("body.json")},
+                 dir);
+
+  // The option that the message names is the one terra-syncctl takes.
+  BOOST_TEST(refused.exit_code == 1);
+  BOOST_TEST(refused.err.find("--allow-world-readable-secrets") !=
+                 std::string::npos,
+             refused.err);
+  BOOST_TEST(allowed.exit_code == 0, allowed.err);
+}
+
 BOOST_AUTO_TEST_CASE(missing_secret_file_fails) {
   testing::TempDir dir;
   testing::WriteFile(dir.Sub("body.json"), "{}");
