@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/support/fixtures.h"
@@ -278,25 +279,43 @@ BOOST_AUTO_TEST_CASE(broken_line_stops) {
   BOOST_TEST(stop.err.find("replay: 1 applied") != std::string::npos, stop.err);
 }
 
-BOOST_AUTO_TEST_CASE(out_of_range_integer_rejected) {
+BOOST_AUTO_TEST_CASE(invalid_integers_rejected) {
+  const std::tuple<std::string, std::string, std::string> kCases[] = {
+      {"received_ms", "18446744073709551615",
+       "field received_ms is 18446744073709551615, outside 0 to "
+       "9223372036854775807"},
+      {"received_ms", "\"12\"", "field received_ms is not an integer"},
+      {"received_ms", "1.5", "field received_ms is not an integer"},
+      {"records", "-1", "field records is -1, outside 0 to 4294967295"},
+      {"records", "4294967297",
+       "field records is 4294967297, outside 0 to 4294967295"},
+      {"sequence", "-5", "field sequence is -5, outside 0 to"},
+  };
   SourceStore source;
   std::string capture = testing::ReadFile(source.WriteCapture());
   std::string first = capture.substr(0, capture.find('\n'));
-  size_t field = first.find("\"received_ms\":");
-  size_t end = first.find(',', field);
-  first.replace(field, end - field, "\"received_ms\":18446744073709551615");
-  testing::WriteFile(source.dir().Sub("huge.ndjson"), first + "\n");
-  std::string target = source.dir().Sub("rebuilt");
-  std::filesystem::create_directory(target);
+  for (const auto& [field, value, message] : kCases) {
+    BOOST_TEST_CONTEXT(field << "=" << value) {
+      std::string line = first;
+      size_t at = line.find("\"" + field + "\":");
+      BOOST_REQUIRE(at != std::string::npos);
+      size_t start = at + field.size() + 3;
+      line.replace(start, line.find(',', start) - start, value);
+      testing::WriteFile(source.dir().Sub("odd.ndjson"), line + "\n");
+      std::string target = source.dir().Sub("rebuilt");
+      std::filesystem::remove_all(target);
+      std::filesystem::create_directory(target);
 
-  testing::CommandResult run = source.Run(
-      {"replay", "--capture", source.dir().Sub("huge.ndjson"), "--into", target});
+      testing::CommandResult run =
+          source.Run({"replay", "--capture", source.dir().Sub("odd.ndjson"),
+                      "--into", target});
 
-  BOOST_TEST(run.exit_code == 3);
-  BOOST_TEST(run.err.find("huge.ndjson line 1: field received_ms is not an "
-                          "integer within the range of int64") !=
-                 std::string::npos,
-             run.err);
+      BOOST_TEST(run.exit_code == 3);
+      BOOST_TEST(run.err.find("odd.ndjson line 1: " + message) !=
+                     std::string::npos,
+                 run.err);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(broken_line_skipped) {
