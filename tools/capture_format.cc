@@ -24,7 +24,11 @@ std::string EncodeBase64(std::string_view bytes) {
 }
 
 bool DecodeBase64(std::string_view text, std::string* bytes) {
-  if (text.size() % 4 != 0) {
+  // EVP_DecodeBlock takes "e===" as one byte, so the padding is checked
+  // here: at most two `=`, and only at the end.
+  size_t data_end = text.find_last_not_of('=') + 1;
+  if (text.size() % 4 != 0 || text.size() - data_end > 2 ||
+      text.find('=') < data_end) {
     return false;
   }
   bytes->assign(3 * (text.size() / 4), '\0');

@@ -318,6 +318,29 @@ BOOST_AUTO_TEST_CASE(invalid_integers_rejected) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(invalid_base64_rejected) {
+  SourceStore source;
+  std::string lines;
+  for (std::string body : {"e===", "ab=c", "YWJj", "YQ=="}) {
+    lines += R"({"body":")" + body + R"(","body_encoding":"base64"})" "\n";
+  }
+  testing::WriteFile(source.dir().Sub("b64.ndjson"), lines);
+
+  testing::CommandResult run =
+      source.Run({"replay", "--capture", source.dir().Sub("b64.ndjson"),
+                  "--into", source.dir().Sub("unused"), "--on-invalid",
+                  "skip", "--dry-run"});
+
+  BOOST_TEST(run.err.find("line 1: field body is not valid base64") !=
+                 std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("line 2: field body is not valid base64") !=
+                 std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("line 3:") == std::string::npos, run.err);
+  BOOST_TEST(run.err.find("line 4:") == std::string::npos, run.err);
+}
+
 BOOST_AUTO_TEST_CASE(broken_line_skipped) {
   SourceStore source;
   std::string capture = testing::ReadFile(source.WriteCapture());
