@@ -241,7 +241,7 @@ int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
     store::Status status = store::ResolveConnection(
         store, dump.user_id, &dump.records.connection_id);
     if (status.IsNotFound()) {
-      err << "terra-syncctl: user id " << dump.user_id
+      err << kPrefix << "user id " << dump.user_id
           << " is not in the store\n";
       return kExitUsage;
     }

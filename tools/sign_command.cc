@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -67,6 +68,12 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args,
 
 // Reads a whole file. Returns false if it cannot be read.
 bool ReadFile(const std::string& path, std::string* bytes) {
+  // A directory opens as a stream that reads nothing, which would sign an
+  // empty body.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return false;
