@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -489,6 +490,38 @@ BOOST_AUTO_TEST_CASE(capture_with_raw_bytes_replays) {
 
   BOOST_TEST(run.exit_code == 0, run.err);
   BOOST_TEST(run.err.find("replay: 6 applied") != std::string::npos, run.err);
+}
+
+BOOST_AUTO_TEST_CASE(into_caps_ordering_time) {
+  // A capture line whose ordering time was edited past its signed time.
+  SourceStore source;
+  std::string capture = testing::ReadFile(source.WriteCapture());
+  std::vector<std::string> lines;
+  std::istringstream in(capture);
+  for (std::string line; std::getline(in, line);) {
+    json::object object = json::parse(line).as_object();
+    if (object.at("trace_id") == "t2") {
+      object["ordering_ms"] = 4102444800000;  // 2100-01-01
+      object["ordering_header_ms"] = 4102444800000;
+      lines.push_back(json::serialize(object));
+    }
+  }
+  BOOST_REQUIRE(lines.size() == 1u);
+  json::object original = json::parse(lines[0]).as_object();
+  testing::WriteFile(source.dir().Sub("edited.ndjson"), lines[0] + "\n");
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+
+  testing::CommandResult run = source.Run(
+      {"replay", "--capture", source.dir().Sub("edited.ndjson"), "--into",
+       target});
+
+  BOOST_TEST(run.exit_code == 0, run.err);
+  std::vector<json::object> records =
+      ParseNdjson(source.Dump(target, "records"));
+  BOOST_REQUIRE(records.size() == 1u);
+  BOOST_TEST(records[0].at("ordering_ms").as_int64() ==
+             original.at("signed_at_s").as_int64() * 1000);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_options_rejected) {
