@@ -396,6 +396,11 @@ bool ReadSecretFile(const std::string& path, bool allow_world_readable,
              "is not accessible";
     return false;
   }
+  if (S_ISDIR(info.st_mode)) {
+    *error = "secret file " + resolved + " is a directory; give the path of "
+             "the file that holds the secret";
+    return false;
+  }
   if ((info.st_mode & S_IROTH) != 0 && !allow_world_readable) {
     *error = "secret file " + resolved +
              " is readable by every user; run chmod 600 on it, or pass "

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <boost/json.hpp>
+#include <limits>
 
 namespace terra::tools {
 namespace {
@@ -23,7 +24,11 @@ std::string EncodeBase64(std::string_view bytes) {
 }
 
 bool DecodeBase64(std::string_view text, std::string* bytes) {
-  if (text.size() % 4 != 0) {
+  // EVP_DecodeBlock takes "e===" as one byte, so the padding is checked
+  // here: at most two `=`, and only at the end.
+  size_t data_end = text.find_last_not_of('=') + 1;
+  if (text.size() % 4 != 0 || text.size() - data_end > 2 ||
+      text.find('=') < data_end) {
     return false;
   }
   bytes->assign(3 * (text.size() / 4), '\0');
@@ -45,18 +50,26 @@ bool DecodeBase64(std::string_view text, std::string* bytes) {
 }
 
 // Reads an optional integer member into `*value`. Returns false, with the
-// reason in `*error`, if it is present but not an integer.
+// reason in `*error`, if it is present but not an integer from `min` to
+// `max`.
 bool ReadInteger(const json::object& object, std::string_view name,
-                 int64_t* value, std::string* error) {
+                 int64_t min, int64_t max, int64_t* value,
+                 std::string* error) {
   const json::value* member = object.if_contains(name);
   if (member == nullptr || member->is_null()) {
     return true;
   }
+  if (!member->is_int64() && !member->is_uint64()) {
+    *error = "field " + std::string(name) + " is not an integer";
+    return false;
+  }
   // The parser keeps every integer that fits in int64 as int64, so a uint64
-  // here is out of range.
-  if (!member->is_int64()) {
-    *error = "field " + std::string(name) +
-             " is not an integer within the range of int64";
+  // is above any `max`.
+  if (!member->is_int64() || member->get_int64() < min ||
+      member->get_int64() > max) {
+    *error = "field " + std::string(name) + " is " +
+             json::serialize(*member) + ", outside " + std::to_string(min) +
+             " to " + std::to_string(max);
     return false;
   }
   *value = member->get_int64();
@@ -156,8 +169,12 @@ bool ParseCaptureLine(std::string_view line, store::DeliveryRecord* delivery,
   // Every field is copied out of the tree, so the tree can live in an arena
   // that is released at once.
   json::monotonic_resource arena;
+  // `dump deliveries` copies header values that are not valid UTF-8, such as
+  // a trace id, into the line as they are, so such lines must read back.
+  json::parse_options options;
+  options.allow_invalid_utf8 = true;
   boost::system::error_code ec;
-  json::value value = json::parse(line, ec, &arena);
+  json::value value = json::parse(line, ec, &arena, options);
   if (ec) {
     *error = "not valid JSON: " + ec.message();
     return false;
@@ -168,17 +185,22 @@ bool ParseCaptureLine(std::string_view line, store::DeliveryRecord* delivery,
   }
   const json::object& object = value.get_object();
 
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   int64_t sequence = 0;
   int64_t records = 0;
   int64_t ordering_header_ms = -1;
   bool ok =
       ReadBody(object, delivery, error) && ReadEnums(object, delivery, error) &&
-      ReadInteger(object, "sequence", &sequence, error) &&
-      ReadInteger(object, "received_ms", &delivery->received_ms, error) &&
-      ReadInteger(object, "ordering_header_ms", &ordering_header_ms, error) &&
-      ReadInteger(object, "signed_at_s", &delivery->signed_at_s, error) &&
-      ReadInteger(object, "ordering_ms", &delivery->ordering_ms, error) &&
-      ReadInteger(object, "records", &records, error) &&
+      ReadInteger(object, "sequence", 0, kMax, &sequence, error) &&
+      ReadInteger(object, "received_ms", 0, kMax, &delivery->received_ms,
+                  error) &&
+      ReadInteger(object, "ordering_header_ms", 0, kMax, &ordering_header_ms,
+                  error) &&
+      ReadInteger(object, "signed_at_s", 0, kMax, &delivery->signed_at_s,
+                  error) &&
+      ReadInteger(object, "ordering_ms", 0, kMax, &delivery->ordering_ms,
+                  error) &&
+      ReadInteger(object, "records", 0, UINT32_MAX, &records, error) &&
       ReadString(object, "trace_id", &delivery->trace_id, error) &&
       ReadString(object, "terra_reference", &delivery->terra_reference,
                  error) &&

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <iostream>
 #include <optional>
 
@@ -49,8 +51,8 @@ po::options_description DumpOptions(DumpArgs* args) {
       "SELECTOR is connections, records, deliveries, jobs or stats.\n"
       "Deliveries print in the capture format that `terra-syncctl replay "
       "--capture` reads.\n"
-      "Exit codes: 0 every selected entry printed; 1 invalid arguments or "
-      "unknown --user;\n"
+      "Exit codes: 0 every selected entry printed; 1 invalid arguments, "
+      "unknown --user,\n  or the output cannot be written;\n"
       "  2 store error (missing, newer format, unreadable); 3 the dump ran "
       "to the end but skipped\n"
       "  malformed entries, counted on stderr; 130 or 143 SIGINT or SIGTERM "
@@ -220,6 +222,21 @@ store::Status Follow(const DumpArgs& dump, store::Store* store,
                        output_fd, skipped, err);
 }
 
+// Flushes the output. Returns false, after a message on `err`, if a write
+// failed for a reason other than a reader that went away (a full disk, an
+// I/O error): the output then lacks rows and the dump must not exit 0.
+bool OutputWritten(RowWriter* writer, std::ostream& err) {
+  writer->Flush();
+  int error = writer->write_errno();
+  if (error == 0 || error == EPIPE) {
+    return true;
+  }
+  err << kPrefix << "writing the output failed (" << std::strerror(error)
+      << "); it is incomplete, so check the disk or file it goes to and "
+         "run the dump again\n";
+  return false;
+}
+
 // Opens the store, resolves --user, prints the rows and follows.
 int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
   // Installed before the scratch directory exists, so that a signal or a
@@ -235,7 +252,7 @@ int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
     store::Status status = store::ResolveConnection(
         store, dump.user_id, &dump.records.connection_id);
     if (status.IsNotFound()) {
-      err << "terra-syncctl: user id " << dump.user_id
+      err << kPrefix << "user id " << dump.user_id
           << " is not in the store\n";
       return kExitUsage;
     }
@@ -277,6 +294,9 @@ int Dump(DumpArgs dump, std::ostream& out, std::ostream& err) {
     err << kPrefix << "stopped by signal " << StopSignal()
         << " before the end; the output is incomplete\n";
     return kExitSignalBase + StopSignal();
+  }
+  if (!OutputWritten(&writer, err)) {
+    return kExitUsage;
   }
   return skipped.total() > 0 ? kExitIncomplete : kExitOk;
 }

@@ -1,6 +1,10 @@
 // terra-syncctl: inspects a terra-sync store, replays deliveries and signs
 // payloads.
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iomanip>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -40,7 +44,8 @@ void PrintUsage(std::ostream& out) {
   out << "Usage: terra-syncctl COMMAND [options]\n"
          "       terra-syncctl --help | --version\n\nCommands:\n";
   for (const Subcommand& command : kSubcommands) {
-    out << "  " << command.name << "  " << command.summary << "\n";
+    out << "  " << std::left << std::setw(11) << command.name
+        << command.summary << "\n";
   }
   out << "\nRun terra-syncctl COMMAND --help for the options of a command.\n";
 }
@@ -60,6 +65,9 @@ int main(int argc, char** argv) {
   // Nothing here writes through C stdio, so the C++ streams may buffer on
   // their own: a dump of millions of rows then writes in large blocks.
   std::ios::sync_with_stdio(false);
+  // Log lines, RocksDB's included, go to stderr: stdout carries the output
+  // that users pipe into other programs.
+  spdlog::set_default_logger(spdlog::stderr_logger_st("terra-syncctl"));
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     PrintUsage(std::cerr);

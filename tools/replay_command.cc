@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "daemon/config.h"
@@ -37,6 +38,11 @@ constexpr char kUsage[] =
     "invalid input skipped;\n"
     "  4 no connection to the daemon could be opened; the replay stopped.\n"
     "Options";
+
+// Requests in flight at once: each runs on its own connection and thread.
+constexpr int kMaxConcurrency = 1024;
+// Slowest --rate: one delivery in 1,000 s.
+constexpr double kMinRate = 0.001;
 
 struct ReplayArgs {
   std::string from_store;
@@ -81,13 +87,13 @@ po::options_description ReplayOptions(ReplayArgs* args) {
       ("secret-file", po::value(&args->secret_file),
        "--to: file with the signing secret the daemon accepts; trailing "
        "newlines are ignored; %d/NAME reads systemd credential NAME")  //
-      ("allow-world-readable-secret",
+      ("allow-world-readable-secrets",
        po::bool_switch(&args->allow_world_readable_secret),
        "--to: accept a secret file that other users can read")  //
       ("concurrency", po::value(&args->concurrency),
-       "--to: requests in flight at once (default 1). Above 1, deliveries "
-       "may apply out of input order: data sent beside the auth or "
-       "user_reauth of its user can create a separate connection")  //
+       "--to: requests in flight at once, 1 to 1024 (default 1). Above 1, "
+       "deliveries may apply out of input order: data sent beside the auth "
+       "or user_reauth of its user can create a separate connection")  //
       ("rate", po::value(&args->rate),
        "--to: maximum deliveries per second; 0 means no limit (default)")  //
       ("timeout", po::value(&args->timeout_s),
@@ -141,8 +147,19 @@ std::string CheckArgs(const ReplayArgs& replay) {
   if (!replay.to_url.empty() && replay.secret_file.empty() && !replay.dry_run) {
     return "--to needs --secret-file, the signing secret the daemon accepts";
   }
-  if (replay.concurrency < 1 || replay.rate < 0 || replay.timeout_s < 1) {
-    return "--concurrency and --timeout must be at least 1, --rate at least 0";
+  if (replay.concurrency < 1 || replay.concurrency > kMaxConcurrency) {
+    return "--concurrency " + std::to_string(replay.concurrency) +
+           " is out of range; give 1 to " + std::to_string(kMaxConcurrency);
+  }
+  // Tiny rates are rejected because the pause between requests (1e-300 per
+  // second) would overflow the clock; NaN and infinity are not rates.
+  if (replay.rate != 0 &&
+      !(replay.rate >= kMinRate && std::isfinite(replay.rate))) {
+    return "--rate must be 0 (no limit) or a number of deliveries per second "
+           "from 0.001 up";
+  }
+  if (replay.timeout_s < 1) {
+    return "--timeout must be at least 1 second";
   }
   if (replay.write_buffer_mib < 1 || replay.write_buffer_mib > 4096) {
     return "--write-buffer-mib " + std::to_string(replay.write_buffer_mib) +

@@ -6,6 +6,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
+#include <charconv>
 #include <optional>
 
 namespace terra::tools {
@@ -17,6 +18,16 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr std::string_view kDefaultTarget = "/webhooks/terra";
+
+// Returns true if `text` is a TCP port, 1 to 65535. Boost.URL parses any
+// run of digits as a port, 99999 included.
+bool IsPortNumber(std::string_view text) {
+  unsigned port = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(),
+                                      port);
+  return error == std::errc() && end == text.data() + text.size() &&
+         port >= 1 && port <= 65535;
+}
 
 }  // namespace
 
@@ -44,6 +55,11 @@ bool ParseHttpUrl(std::string_view url, HttpTarget* target,
   target->host = parsed->encoded_host_address();
   if (target->host.starts_with("[") && target->host.ends_with("]")) {
     target->host = target->host.substr(1, target->host.size() - 2);
+  }
+  if (parsed->has_port() && !IsPortNumber(parsed->port())) {
+    *error = "\"" + std::string(url) + "\" has an invalid port \"" +
+             std::string(parsed->port()) + "\"; give a number from 1 to 65535";
+    return false;
   }
   target->port = parsed->has_port() ? std::string(parsed->port()) : "80";
   target->target = std::string(parsed->encoded_resource());

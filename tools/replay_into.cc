@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "daemon/webhook_handler.h"
 #include "store/committer.h"
 #include "store/delivery_applier.h"
 #include "store/store.h"
@@ -26,7 +27,10 @@ int64_t NowMs() {
 }
 
 // Builds the delivery to apply. A plain body has no received or ordering
-// time, so it counts as received now, like a fresh webhook.
+// time, so it counts as received now, like a fresh webhook. Otherwise the
+// ordering time is derived from the signed time and the ordering header the
+// way terra-syncd derives it, so an edited capture line cannot carry an
+// ordering time beyond its signature.
 store::Delivery ToDelivery(store::DeliveryRecord record, std::string trace_id) {
   int64_t now_ms = NowMs();
   store::Delivery delivery;
@@ -37,7 +41,9 @@ store::Delivery ToDelivery(store::DeliveryRecord record, std::string trace_id) {
   delivery.ordering_header_ms = record.ordering_header_ms;
   delivery.signed_at_s =
       record.signed_at_s != 0 ? record.signed_at_s : now_ms / 1000;
-  delivery.ordering_ms = record.ordering_ms != 0 ? record.ordering_ms : now_ms;
+  delivery.ordering_ms = daemon::EffectiveOrderingMs(
+      record.ordering_header_ms.has_value(),
+      record.ordering_header_ms.value_or(0), delivery.signed_at_s);
   delivery.body = std::move(record.body);
   return delivery;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
 
 namespace terra::tools {
 namespace {
@@ -34,12 +35,29 @@ std::string CsvField(const std::string& text) {
   return quoted + "\"";
 }
 
+// Returns true for a byte that a terminal acts on instead of printing:
+// C0 controls (escape sequences start with ESC) and DEL.
+bool IsControl(char c) {
+  auto byte = static_cast<unsigned char>(c);
+  return byte < 0x20 || byte == 0x7f;
+}
+
+// Returns true for a UTF-8 continuation byte, which cannot start a character.
+bool IsContinuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xc0) == 0x80;
+}
+
 std::string TableCell(std::string text) {
-  std::replace_if(
-      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\t'; },
-      ' ');
+  // Any control byte becomes a space, so that a stored value cannot move
+  // the cursor, recolour the screen or set the terminal's title.
+  std::replace_if(text.begin(), text.end(), IsControl, ' ');
   if (text.size() > kTableMaxCellWidth) {
-    text.resize(kTableMaxCellWidth - 3);
+    // Cut at a character boundary, so that the cell stays valid UTF-8.
+    size_t end = kTableMaxCellWidth - 3;
+    while (end > 0 && IsContinuation(text[end])) {
+      --end;
+    }
+    text.resize(end);
     text += "...";
   }
   return text;
@@ -64,6 +82,7 @@ RowWriter::RowWriter(Format format, std::vector<std::string> columns,
     : format_(format), columns_(std::move(columns)), out_(out) {}
 
 bool RowWriter::WriteJsonText(std::string_view object_json) {
+  errno = 0;
   if (format_ == Format::kJsonArray) {
     out_ << (rows_ == 0 ? "[\n" : ",\n");
   }
@@ -72,10 +91,11 @@ bool RowWriter::WriteJsonText(std::string_view object_json) {
     out_ << '\n';
   }
   ++rows_;
-  return out_.good();
+  return CheckOutput();
 }
 
 bool RowWriter::Write(const json::object& row) {
+  errno = 0;
   switch (format_) {
     case Format::kNdjson:
       out_ << json::serialize(row) << "\n";
@@ -98,6 +118,13 @@ bool RowWriter::Write(const json::object& row) {
       break;
   }
   ++rows_;
+  return CheckOutput();
+}
+
+bool RowWriter::CheckOutput() {
+  if (!out_.good() && write_errno_ == 0) {
+    write_errno_ = errno != 0 ? errno : EIO;
+  }
   return out_.good();
 }
 
@@ -105,7 +132,9 @@ void RowWriter::Flush() {
   if (format_ == Format::kTable && !held_.empty()) {
     PrintHeldRows();
   }
+  errno = 0;
   out_.flush();
+  CheckOutput();
 }
 
 void RowWriter::Finish() {

@@ -62,6 +62,10 @@ class RowWriter {
   // Returns false once a write to `out` has failed.
   bool ok() const { return out_.good(); }
 
+  // The errno of the first failed write (EPIPE when the reader went away),
+  // or 0 while every write succeeded.
+  int write_errno() const { return write_errno_; }
+
   // Ends the output: closes the JSON array, prints held-back table rows.
   void Finish();
 
@@ -71,12 +75,15 @@ class RowWriter {
   void WriteTableLine(const std::vector<std::string>& cells);
   void WidenColumns(const std::vector<std::string>& cells);
   void PrintHeldRows();
+  // Records write_errno_ when `out_` has just failed; returns out_.good().
+  bool CheckOutput();
 
   Format format_;
   std::vector<std::string> columns_;
   std::ostream& out_;
   size_t rows_ = 0;
   bool header_written_ = false;
+  int write_errno_ = 0;
   std::vector<size_t> widths_;
   std::vector<std::vector<std::string>> held_;
 };

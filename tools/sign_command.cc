@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -35,7 +36,7 @@ po::options_description SignOptions(SignArgs* args) {
       ("secret-file", po::value(&args->secret_file)->required(),
        "file that contains the signing secret; trailing newlines are "
        "ignored; %d/NAME reads systemd credential NAME")  //
-      ("allow-world-readable-secret",
+      ("allow-world-readable-secrets",
        po::bool_switch(&args->allow_world_readable),
        "accept a secret file that other users can read")  //
       ("timestamp", po::value<int64_t>(),
@@ -67,6 +68,12 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args,
 
 // Reads a whole file. Returns false if it cannot be read.
 bool ReadFile(const std::string& path, std::string* bytes) {
+  // A directory opens as a stream that reads nothing, which would sign an
+  // empty body.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return false;

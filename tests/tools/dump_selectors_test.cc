@@ -14,6 +14,7 @@
 #include "store/keys.h"
 #include "store/store.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/process.h"
 #include "tests/tools/tool_support.h"
 
 namespace terra {
@@ -242,6 +243,54 @@ BOOST_AUTO_TEST_CASE(impossible_time_fails) {
              "terra-syncctl dump: --from \"2026-02-30T00:00:00Z\" is not a "
              "valid date or time; use YYYY-MM-DD (a UTC day) or "
              "YYYY-MM-DDTHH:MM:SSZ\n");
+}
+
+BOOST_AUTO_TEST_CASE(table_cells_without_controls) {
+  ArchiveStore archive;
+  archive.store().Apply(testing::ReadFixture("daily.json"),
+                        "t6\x1b]0;title\x07\x1b[31m\r", kJuly1Ms + 3000);
+
+  testing::CommandResult run =
+      archive.Dump({"deliveries", "--format", "table"});
+
+  BOOST_TEST(run.exit_code == 0, run.err);
+  BOOST_TEST(run.out.find("t6 ]0;title  [31m ") != std::string::npos,
+             run.out);
+  for (char c : run.out) {
+    BOOST_TEST_REQUIRE((c == '\n' || static_cast<unsigned char>(c) >= 0x20));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(table_cut_between_characters) {
+  // 30 two-byte characters: the 45-byte cut falls inside the 23rd.
+  std::string trace_id;
+  for (int i = 0; i < 30; ++i) trace_id += "\xc3\xa9";
+  ArchiveStore archive;
+  archive.store().Apply(testing::ReadFixture("daily.json"), trace_id,
+                        kJuly1Ms + 3000);
+
+  testing::CommandResult run =
+      archive.Dump({"deliveries", "--format", "table"});
+
+  std::string cut;
+  for (int i = 0; i < 22; ++i) cut += "\xc3\xa9";
+  BOOST_TEST(run.out.find(" " + cut + "...") != std::string::npos, run.out);
+}
+
+BOOST_AUTO_TEST_CASE(output_write_failure_fails) {
+  ArchiveStore archive;
+  for (std::string selector : {"records", "deliveries", "stats"}) {
+    BOOST_TEST_CONTEXT(selector) {
+      testing::CommandResult run = testing::RunCommand(
+          {"/bin/sh", "-c", "exec \"$0\" \"$@\" >/dev/full", TERRA_SYNCCTL_PATH,
+           "dump", "--store", archive.store().path(), selector},
+          archive.dir().path().string());
+      BOOST_TEST(run.exit_code == 1);
+      BOOST_TEST(run.err.find("writing the output failed (No space left on "
+                              "device)") != std::string::npos,
+                 run.err);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(inapplicable_option_fails) {

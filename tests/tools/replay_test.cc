@@ -11,7 +11,9 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/support/fixtures.h"
@@ -252,6 +254,8 @@ BOOST_AUTO_TEST_CASE(into_locked_store_fails) {
   BOOST_TEST(run.err.find("is locked by another process, most likely a "
                           "running terra-syncd") != std::string::npos,
              run.err);
+  // RocksDB's own warning about the lock is a log line: stderr, not stdout.
+  BOOST_TEST(run.out.empty(), run.out);
 }
 
 BOOST_AUTO_TEST_CASE(broken_line_stops) {
@@ -276,25 +280,66 @@ BOOST_AUTO_TEST_CASE(broken_line_stops) {
   BOOST_TEST(stop.err.find("replay: 1 applied") != std::string::npos, stop.err);
 }
 
-BOOST_AUTO_TEST_CASE(out_of_range_integer_rejected) {
+BOOST_AUTO_TEST_CASE(invalid_integers_rejected) {
+  const std::tuple<std::string, std::string, std::string> kCases[] = {
+      {"received_ms", "18446744073709551615",
+       "field received_ms is 18446744073709551615, outside 0 to "
+       "9223372036854775807"},
+      {"received_ms", "\"12\"", "field received_ms is not an integer"},
+      {"received_ms", "1.5", "field received_ms is not an integer"},
+      {"records", "-1", "field records is -1, outside 0 to 4294967295"},
+      {"records", "4294967297",
+       "field records is 4294967297, outside 0 to 4294967295"},
+      {"sequence", "-5", "field sequence is -5, outside 0 to"},
+  };
   SourceStore source;
   std::string capture = testing::ReadFile(source.WriteCapture());
   std::string first = capture.substr(0, capture.find('\n'));
-  size_t field = first.find("\"received_ms\":");
-  size_t end = first.find(',', field);
-  first.replace(field, end - field, "\"received_ms\":18446744073709551615");
-  testing::WriteFile(source.dir().Sub("huge.ndjson"), first + "\n");
-  std::string target = source.dir().Sub("rebuilt");
-  std::filesystem::create_directory(target);
+  for (const auto& [field, value, message] : kCases) {
+    BOOST_TEST_CONTEXT(field << "=" << value) {
+      std::string line = first;
+      size_t at = line.find("\"" + field + "\":");
+      BOOST_REQUIRE(at != std::string::npos);
+      size_t start = at + field.size() + 3;
+      line.replace(start, line.find(',', start) - start, value);
+      testing::WriteFile(source.dir().Sub("odd.ndjson"), line + "\n");
+      std::string target = source.dir().Sub("rebuilt");
+      std::filesystem::remove_all(target);
+      std::filesystem::create_directory(target);
 
-  testing::CommandResult run = source.Run(
-      {"replay", "--capture", source.dir().Sub("huge.ndjson"), "--into", target});
+      testing::CommandResult run =
+          source.Run({"replay", "--capture", source.dir().Sub("odd.ndjson"),
+                      "--into", target});
 
-  BOOST_TEST(run.exit_code == 3);
-  BOOST_TEST(run.err.find("huge.ndjson line 1: field received_ms is not an "
-                          "integer within the range of int64") !=
+      BOOST_TEST(run.exit_code == 3);
+      BOOST_TEST(run.err.find("odd.ndjson line 1: " + message) !=
+                     std::string::npos,
+                 run.err);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_base64_rejected) {
+  SourceStore source;
+  std::string lines;
+  for (std::string body : {"e===", "ab=c", "YWJj", "YQ=="}) {
+    lines += R"({"body":")" + body + R"(","body_encoding":"base64"})" "\n";
+  }
+  testing::WriteFile(source.dir().Sub("b64.ndjson"), lines);
+
+  testing::CommandResult run =
+      source.Run({"replay", "--capture", source.dir().Sub("b64.ndjson"),
+                  "--into", source.dir().Sub("unused"), "--on-invalid",
+                  "skip", "--dry-run"});
+
+  BOOST_TEST(run.err.find("line 1: field body is not valid base64") !=
                  std::string::npos,
              run.err);
+  BOOST_TEST(run.err.find("line 2: field body is not valid base64") !=
+                 std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("line 3:") == std::string::npos, run.err);
+  BOOST_TEST(run.err.find("line 4:") == std::string::npos, run.err);
 }
 
 BOOST_AUTO_TEST_CASE(broken_line_skipped) {
@@ -427,6 +472,91 @@ BOOST_AUTO_TEST_CASE(https_url_rejected) {
                   "https://127.0.0.1/", "--dry-run"});
   BOOST_TEST(run.exit_code == 1);
   BOOST_TEST(run.err.find("is not an http:// URL") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(capture_with_raw_bytes_replays) {
+  // dump deliveries copies a trace id that is not UTF-8 as it is.
+  SourceStore source;
+  std::string capture = testing::ReadFile(source.WriteCapture());
+  size_t at = capture.find("\"trace_id\":\"t2\"");
+  BOOST_REQUIRE(at != std::string::npos);
+  capture.replace(at, 15, "\"trace_id\":\"t2-\xe9\"");
+  testing::WriteFile(source.dir().Sub("raw.ndjson"), capture);
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+
+  testing::CommandResult run = source.Run(
+      {"replay", "--capture", source.dir().Sub("raw.ndjson"), "--into", target});
+
+  BOOST_TEST(run.exit_code == 0, run.err);
+  BOOST_TEST(run.err.find("replay: 6 applied") != std::string::npos, run.err);
+}
+
+BOOST_AUTO_TEST_CASE(into_caps_ordering_time) {
+  // A capture line whose ordering time was edited past its signed time.
+  SourceStore source;
+  std::string capture = testing::ReadFile(source.WriteCapture());
+  std::vector<std::string> lines;
+  std::istringstream in(capture);
+  for (std::string line; std::getline(in, line);) {
+    json::object object = json::parse(line).as_object();
+    if (object.at("trace_id") == "t2") {
+      object["ordering_ms"] = 4102444800000;  // 2100-01-01
+      object["ordering_header_ms"] = 4102444800000;
+      lines.push_back(json::serialize(object));
+    }
+  }
+  BOOST_REQUIRE(lines.size() == 1u);
+  json::object original = json::parse(lines[0]).as_object();
+  testing::WriteFile(source.dir().Sub("edited.ndjson"), lines[0] + "\n");
+  std::string target = source.dir().Sub("rebuilt");
+  std::filesystem::create_directory(target);
+
+  testing::CommandResult run = source.Run(
+      {"replay", "--capture", source.dir().Sub("edited.ndjson"), "--into",
+       target});
+
+  BOOST_TEST(run.exit_code == 0, run.err);
+  std::vector<json::object> records =
+      ParseNdjson(source.Dump(target, "records"));
+  BOOST_REQUIRE(records.size() == 1u);
+  BOOST_TEST(records[0].at("ordering_ms").as_int64() ==
+             original.at("signed_at_s").as_int64() * 1000);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_options_rejected) {
+  const std::pair<std::vector<std::string>, std::string> kCases[] = {
+      {{"--concurrency", "100000"}, "--concurrency 100000 is out of range"},
+      {{"--rate", "nan"}, "--rate must be 0 (no limit)"},
+      {{"--rate", "inf"}, "--rate must be 0 (no limit)"},
+      {{"--rate", "1e-300"}, "--rate must be 0 (no limit)"},
+      {{"--timeout", "0"}, "--timeout must be at least 1 second"},
+  };
+  SourceStore source;
+  for (const auto& [options, message] : kCases) {
+    BOOST_TEST_CONTEXT(options[0] << " " << options[1]) {
+      std::vector<std::string> args{"replay", "--from-store", source.path(),
+                                    "--to", "http://127.0.0.1:9/",
+                                    "--secret-file", "/nonexistent"};
+      args.insert(args.end(), options.begin(), options.end());
+      testing::CommandResult run = source.Run(args);
+      BOOST_TEST(run.exit_code == 1);
+      BOOST_TEST(run.err.find(message) != std::string::npos, run.err);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_port_rejected) {
+  SourceStore source;
+  for (std::string url : {"http://127.0.0.1:99999/", "http://127.0.0.1:/"}) {
+    BOOST_TEST_CONTEXT(url) {
+      testing::CommandResult run = source.Run(
+          {"replay", "--from-store", source.path(), "--to", url, "--dry-run"});
+      BOOST_TEST(run.exit_code == 1);
+      BOOST_TEST(run.err.find("has an invalid port") != std::string::npos,
+                 run.err);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

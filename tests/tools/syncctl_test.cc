@@ -256,7 +256,8 @@ BOOST_AUTO_TEST_CASE(unknown_user_fails) {
       store.dir());
   BOOST_TEST(run.exit_code == 1);
   BOOST_TEST(run.out == "");
-  BOOST_TEST(run.err == "terra-syncctl: user id nobody is not in the store\n");
+  BOOST_TEST(run.err ==
+             "terra-syncctl dump: user id nobody is not in the store\n");
 }
 
 BOOST_AUTO_TEST_CASE(invalid_date_fails) {
@@ -321,6 +322,51 @@ BOOST_AUTO_TEST_CASE(default_timestamp_is_now) {
   BOOST_TEST(daemon::SignatureErrorName(daemon::VerifySignature(
                  header, "{}", {"s3cret"}, now_s, 60, &signed_at_s)) ==
              daemon::SignatureErrorName(daemon::SignatureError::kNone));
+}
+
+BOOST_AUTO_TEST_CASE(world_readable_secret_hint) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.Sub("secret"), "s3cret");
+  testing::WriteFile(dir.Sub("body.json"), "{}");
+  std::filesystem::permissions(dir.Sub("secret"),
+                               std::filesystem::perms::owner_read |
+                                   std::filesystem::perms::owner_write |
+                                   std::filesystem::perms::group_read |
+                                   std::filesystem::perms::others_read);
+
+  RunResult refused = RunSyncctl(
+      {"sign", "--secret-file", dir.Sub("secret"), dir.Sub("body.json")}, dir);
+  RunResult allowed =
+      RunSyncctl({"sign", "--secret-file", dir.Sub("secret"),
+                  "--allow-world-readable-secrets", dir.Sub("body.json")},
+                 dir);
+
+  // The option that the message names is the one terra-syncctl takes.
+  BOOST_TEST(refused.exit_code == 1);
+  BOOST_TEST(refused.err.find("--allow-world-readable-secrets") !=
+                 std::string::npos,
+             refused.err);
+  BOOST_TEST(allowed.exit_code == 0, allowed.err);
+}
+
+BOOST_AUTO_TEST_CASE(directories_rejected) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.Sub("secret"), "s3cret");
+  testing::WriteFile(dir.Sub("body.json"), "{}");
+  std::filesystem::create_directory(dir.Sub("folder"));
+
+  RunResult body = RunSyncctl(
+      {"sign", "--secret-file", dir.Sub("secret"), dir.Sub("folder")}, dir);
+  RunResult secret = RunSyncctl(
+      {"sign", "--secret-file", dir.Sub("folder"), dir.Sub("body.json")}, dir);
+
+  BOOST_TEST(body.exit_code == 1);
+  BOOST_TEST(body.out == "");
+  BOOST_TEST(body.err.find("cannot read body file") != std::string::npos,
+             body.err);
+  BOOST_TEST(secret.exit_code == 1);
+  BOOST_TEST(secret.err.find("is a directory") != std::string::npos,
+             secret.err);
 }
 
 BOOST_AUTO_TEST_CASE(missing_secret_file_fails) {
