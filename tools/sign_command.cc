@@ -51,7 +51,8 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args,
                              std::ostream& err) {
   po::options_description options = SignOptions(sign);
   po::options_description hidden;
-  hidden.add_options()("body-file", po::value(&sign->body_file)->required());
+  // Not required() here: Boost would name the hidden option in its message.
+  hidden.add_options()("body-file", po::value(&sign->body_file));
   po::positional_options_description positional;
   positional.add("body-file", 1);
 
@@ -59,6 +60,11 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args,
   if (std::optional<int> exit_code = ParseSubcommand(
           {"sign", &options, &hidden, &positional}, args, &values, out, err)) {
     return exit_code;
+  }
+  if (sign->body_file.empty()) {
+    err << kPrefix << "name the BODY_FILE to sign; run terra-syncctl sign "
+                      "--help for usage\n";
+    return kExitUsage;
   }
   if (values.count("timestamp") > 0) {
     sign->timestamp_s = values["timestamp"].as<int64_t>();

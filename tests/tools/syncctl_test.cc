@@ -369,6 +369,16 @@ BOOST_AUTO_TEST_CASE(directories_rejected) {
              secret.err);
 }
 
+BOOST_AUTO_TEST_CASE(missing_body_file_named) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.Sub("secret"), "s3cret");
+  RunResult run = RunSyncctl({"sign", "--secret-file", dir.Sub("secret")}, dir);
+  BOOST_TEST(run.exit_code == 1);
+  BOOST_TEST(run.err.find("name the BODY_FILE to sign") != std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("--body-file") == std::string::npos, run.err);
+}
+
 BOOST_AUTO_TEST_CASE(missing_secret_file_fails) {
   testing::TempDir dir;
   testing::WriteFile(dir.Sub("body.json"), "{}");
