@@ -25,12 +25,12 @@ void DeliveryFilterOptions::AddTo(po::options_description* options) {
 bool DeliveryFilterOptions::Resolve(store::DeliveryFilter* filter,
                                     std::string* error) const {
   for (const auto& [text, end, name] :
-       {std::tuple{&from, BoundEnd::kStart, "--from"},
-        std::tuple{&to, BoundEnd::kEnd, "--to"}}) {
+       {std::tuple{&from, BoundEnd::kStart, &from_option},
+        std::tuple{&to, BoundEnd::kEnd, &to_option}}) {
     if (text->empty()) continue;
     std::optional<int64_t> ms = ParseTimeBound(*text, end);
     if (!ms) {
-      *error = std::string(name) + " \"" + *text +
+      *error = *name + " \"" + *text +
                "\" is not a valid date or time; use YYYY-MM-DD (a UTC day) "
                "or YYYY-MM-DDTHH:MM:SSZ";
       return false;

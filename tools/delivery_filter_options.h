@@ -20,6 +20,11 @@ struct DeliveryFilterOptions {
   std::string event_type;
   std::string outcome;
 
+  // Names of the time-bound options in error messages: `replay` calls them
+  // --received-from and --received-to.
+  std::string from_option = "--from";
+  std::string to_option = "--to";
+
   // Adds --trace-id, --reference, --event-type and --outcome to `options`.
   // The time bounds are added by each command, because `dump` shares --from
   // and --to with records.

@@ -59,7 +59,8 @@ struct ReplayArgs {
   bool dry_run = false;
   std::string on_invalid = "stop";
   int write_buffer_mib = kReplayWriteBufferMib;
-  DeliveryFilterOptions filter;
+  DeliveryFilterOptions filter{.from_option = "--received-from",
+                               .to_option = "--received-to"};
 };
 
 po::options_description ReplayOptions(ReplayArgs* args) {
@@ -186,9 +187,7 @@ std::string BuildInput(const ReplayArgs& replay, ReplayInput* input) {
   }
   std::string error;
   if (!replay.filter.Resolve(&input->filter, &error)) {
-    // The filter names its options --from and --to; replay calls them
-    // --received-from and --received-to.
-    return "--received-" + error.substr(2);
+    return error;
   }
   return {};
 }

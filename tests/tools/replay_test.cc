@@ -546,6 +546,28 @@ BOOST_AUTO_TEST_CASE(invalid_options_rejected) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(invalid_filters_named) {
+  const std::pair<std::vector<std::string>, std::string> kCases[] = {
+      {{"--received-from", "2026-02-30"},
+       "--received-from \"2026-02-30\" is not a valid date or time"},
+      {{"--received-to", "soon"},
+       "--received-to \"soon\" is not a valid date or time"},
+      {{"--outcome", "lost"}, "--outcome \"lost\" is not an outcome"},
+  };
+  SourceStore source;
+  for (const auto& [options, message] : kCases) {
+    BOOST_TEST_CONTEXT(options[0]) {
+      std::vector<std::string> args{"replay", "--from-store", source.path(),
+                                    "--into", source.dir().Sub("unused"),
+                                    "--dry-run"};
+      args.insert(args.end(), options.begin(), options.end());
+      testing::CommandResult run = source.Run(args);
+      BOOST_TEST(run.exit_code == 1);
+      BOOST_TEST(run.err.find(message) != std::string::npos, run.err);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(invalid_port_rejected) {
   SourceStore source;
   for (std::string url : {"http://127.0.0.1:99999/", "http://127.0.0.1:/"}) {
