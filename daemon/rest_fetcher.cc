@@ -22,8 +22,8 @@ constexpr size_t kProcessingProbeBytes = 4096;
 // Maximum single timer wait; see RestFetcher::After.
 constexpr milliseconds kWaitSlice = std::chrono::seconds(1);
 
-// Longest wait that a `processing` response can ask for, the same bound as
-// Retry-After (TerraClient): a week.
+// Maximum wait that a `processing` response can request: a week, the same
+// bound that TerraClient applies to Retry-After.
 constexpr double kMaxProcessingWaitS = 7 * 86400.0;
 
 // Wait after a 429 of rule r2 that lacks Retry-After.

@@ -1,4 +1,4 @@
-// How terra-syncctl dump ends early on a signal. SIGINT and SIGTERM set a
+// Stop signals of terra-syncctl dump. SIGINT and SIGTERM set a
 // flag that the dump checks between rows and --follow between polls, so both
 // return through the usual cleanup, which removes the secondary instance's
 // scratch directory. SIGPIPE is ignored, so that a closed pipe shows up as a

@@ -334,7 +334,7 @@ BOOST_AUTO_TEST_CASE(world_readable_secret_hint) {
                                    std::filesystem::perms::group_read |
                                    std::filesystem::perms::others_read);
 
-  RunResult refused = RunSyncctl(
+  RunResult rejected = RunSyncctl(
       {"sign", "--secret-file", dir.Sub("secret"), dir.Sub("body.json")}, dir);
   RunResult allowed =
       RunSyncctl({"sign", "--secret-file", dir.Sub("secret"),
@@ -342,10 +342,10 @@ BOOST_AUTO_TEST_CASE(world_readable_secret_hint) {
                  dir);
 
   // The option that the message names is the one terra-syncctl takes.
-  BOOST_TEST(refused.exit_code == 1);
-  BOOST_TEST(refused.err.find("--allow-world-readable-secrets") !=
+  BOOST_TEST(rejected.exit_code == 1);
+  BOOST_TEST(rejected.err.find("--allow-world-readable-secrets") !=
                  std::string::npos,
-             refused.err);
+             rejected.err);
   BOOST_TEST(allowed.exit_code == 0, allowed.err);
 }
 
