@@ -167,6 +167,9 @@ Status OpenDb(const StoreOptions& options, bool creating,
   db_options.create_if_missing = creating;
   db_options.create_missing_column_families = creating;
   if (!options.secondary) {
+    // Without a write-ahead log, only an atomic flush keeps the writes of
+    // one batch to several families together across a crash.
+    db_options.atomic_flush = options.bulk_load;
     // Not the LOG file in the store directory: on a full file system it
     // aborts the process (see rocksdb_logger.h).
     db_options.info_log = NewSpdlogRocksDbLogger();
@@ -314,6 +317,7 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
   rocksdb::DB* db = nullptr;
   std::unique_ptr<Store> opened(new Store());
   opened->path_ = options.path;
+  opened->bulk_load_ = options.bulk_load && !options.secondary;
   status = OpenDb(options, creating, extra_families, &db, &opened->handles_);
   if (!status.ok()) return WithRestoreHint(status, options.path);
   opened->db_.reset(db);
@@ -359,7 +363,8 @@ Status Store::Get(Family family, std::string_view key,
 
 Status Store::Write(rocksdb::WriteBatch* batch, bool sync) {
   rocksdb::WriteOptions options;
-  options.sync = sync;
+  options.sync = sync && !bulk_load_;
+  options.disableWAL = bulk_load_;
   return FromRocksDb(db_->Write(options, batch), "write to store " + path_);
 }
 

@@ -69,6 +69,12 @@ struct StoreOptions {
   // them, so a date re-delivered all day still reads in one step.
   size_t max_successive_merges = 16;
 
+  // Bulk load by one offline writer (replay --into): writes skip the
+  // write-ahead log and all families flush together, so a crash keeps whole
+  // batches up to the last flush. The writer must call Flush() before it
+  // reports success. Never for the daemon, which acknowledges each write.
+  bool bulk_load = false;
+
   // Open as a read-only secondary instance that follows a primary (which may
   // be running). `secondary_path` is a scratch directory for its own logs.
   bool secondary = false;
@@ -110,7 +116,8 @@ class Store {
   [[nodiscard]] Status Get(Family family, std::string_view key,
                            std::string* value) const;
 
-  // Writes a batch; `sync` makes it durable before returning.
+  // Writes a batch; `sync` makes it durable before returning. A store opened
+  // for a bulk load ignores `sync`: its writes become durable at Flush().
   [[nodiscard]] Status Write(rocksdb::WriteBatch* batch, bool sync);
 
   // A new iterator over `family`; the caller owns it.
@@ -149,6 +156,7 @@ class Store {
 
   std::string path_;
   int format_version_ = 0;
+  bool bulk_load_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Family
   std::unique_ptr<SequenceTracker> sequences_;

@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "tools/exit_codes.h"
 #include "tools/progress_line.h"
+#include "tools/stop_signals.h"
 #include "tools/store_opener.h"
 
 namespace terra::tools {
@@ -163,8 +164,10 @@ int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
     return code;
   }
 
-  // Unsynced commits: a crash mid-replay loses only deliveries that a second
-  // run applies again, and the final Flush makes the result durable.
+  // Without a write-ahead log, a crash loses the deliveries since the last
+  // flush together with their dedup entries, so a second run applies them
+  // again. The final Flush makes the result durable, also after SIGINT.
+  InstallStopHandlers();
   store::CommitterOptions committer_options;
   committer_options.sync = false;
   store::Committer committer(store.get(), committer_options);
@@ -176,6 +179,9 @@ int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
   int code = ReadReplayInput(
       input,
       [&](store::DeliveryRecord record, double fraction) {
+        if (StopRequested()) {
+          return false;
+        }
         std::string trace_id =
             ReplayTraceId(record, options.trace_ids, index++);
         bool ok =
@@ -192,6 +198,13 @@ int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
   if (store::Status status = store->Flush(); !status.ok()) {
     err << kPrefix << status.message() << "\n";
     return kExitStoreError;
+  }
+  if (int signal = StopSignal(); signal != 0) {
+    err << kPrefix << "stopped by signal " << signal << " after "
+        << pipeline.total()
+        << " deliveries, which the store keeps; run the same command again "
+           "to apply the rest (the kept ones count as duplicates)\n";
+    return kExitSignalBase + signal;
   }
   return store_failed ? kExitStoreError : code;
 }

@@ -1,9 +1,11 @@
 // `terra-syncctl replay --into STORE`: applies deliveries offline through the
 // daemon's own DeliveryApplier and Committer, into a store whose daemon is
-// stopped. Deliveries apply one at a time, in input order, each committed
-// before the next is built, because the applier reads user ids that earlier
-// deliveries write (an `auth` before its data, a `user_reauth` before data
-// under the new id).
+// stopped, opened for a bulk load (no write-ahead log; one flush at the end).
+// Deliveries are built in input order and up to 256 wait for the committer
+// at once; the replay waits for every commit before a `user_reauth` and
+// after the first delivery of each user id, because the applier reads user
+// ids that earlier deliveries write (an `auth` before its data, a
+// `user_reauth` before data under the new id).
 
 #ifndef TERRA_TOOLS_REPLAY_INTO_H_
 #define TERRA_TOOLS_REPLAY_INTO_H_
@@ -35,7 +37,9 @@ struct ReplayIntoOptions {
 // renewed), terra-reference and ordering timestamp are the original ones, so
 // records merge as they did the first time. Returns kExitOk or the exit code
 // of the first error that stopped the replay (kExitStoreError for a store
-// that is locked, cannot be opened or rejects a write).
+// that is locked, cannot be opened or rejects a write). SIGINT and SIGTERM
+// stop the reading; what was applied is flushed, and the result is
+// kExitSignalBase plus the signal number.
 [[nodiscard]] int ReplayInto(const ReplayInput& input,
                              const ReplayIntoOptions& options,
                              ReplayTally* tally, std::ostream& out,

@@ -1,7 +1,8 @@
-// Stop signals of terra-syncctl dump. SIGINT and SIGTERM set a
-// flag that the dump checks between rows and --follow between polls, so both
-// return through the usual cleanup, which removes the secondary instance's
-// scratch directory. SIGPIPE is ignored, so that a closed pipe shows up as a
+// Stop signals of terra-syncctl dump and replay --into. SIGINT and SIGTERM
+// set a flag that the dump checks between rows, --follow between polls and
+// replay --into between deliveries, so each returns through the usual
+// cleanup: a dump removes the secondary instance's scratch directory, and a
+// replay flushes what it applied. SIGPIPE is ignored, so that a closed pipe shows up as a
 // failed write instead of killing the process.
 //
 // Thread safety: the flag is an atomic; any thread may call StopRequested.

@@ -58,6 +58,7 @@ int OpenPrimaryStore(const std::string& path, size_t write_buffer_bytes,
   store::StoreOptions options;
   options.path = path;
   options.write_buffer_bytes = write_buffer_bytes;
+  options.bulk_load = true;
   store::Status status = store::Store::Open(options, store);
   if (status.code() == store::Status::Code::kBusy) {
     err << prefix << "store " << path

@@ -38,11 +38,12 @@ class SecondaryStore {
   std::unique_ptr<store::Store> store_;
 };
 
-// Opens `path` as the primary for an offline replay, with memtables of
-// `write_buffer_bytes` per column family; an empty directory becomes a new
-// store. On failure writes one line starting with `prefix` to
-// `err`, naming a running terra-syncd when the store is locked, and returns
-// kExitStoreError; returns kExitOk on success.
+// Opens `path` as the primary for an offline replay, as a bulk load (see
+// store::StoreOptions::bulk_load: the caller must Flush() before it reports
+// success), with memtables of `write_buffer_bytes` per column family. An
+// empty directory becomes a new store. On failure writes one line starting
+// with `prefix` to `err`, naming a running terra-syncd when the store is
+// locked, and returns kExitStoreError; returns kExitOk on success.
 [[nodiscard]] int OpenPrimaryStore(const std::string& path,
                                    size_t write_buffer_bytes,
                                    std::string_view prefix, std::ostream& err,
