@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/connection.h"
+#include "store/json_text.h"
 #include "store/keys.h"
 #include "store/store.h"
 
@@ -100,7 +101,7 @@ std::optional<std::string> FindId(const json::object& object,
     return std::string(value->get_string());
   }
   if (value->is_int64() || value->is_uint64()) {
-    return json::serialize(*value);
+    return JsonText(*value);
   }
   return std::nullopt;
 }
@@ -187,8 +188,7 @@ std::map<std::string, EnrichmentValue, std::less<>> FindEnrichment(
   }
   for (const auto& [key, value] : *scores) {
     if (!value.is_null()) {
-      enrichment[std::string(key)] = {ordering_ms, sequence,
-                                      json::serialize(value)};
+      enrichment[std::string(key)] = {ordering_ms, sequence, JsonText(value)};
     }
   }
   return enrichment;
@@ -237,8 +237,10 @@ class Router {
   void MergeConnection(std::string_view connection_id,
                        const ConnectionUpdate& update);
   void QueueBackfill(std::string_view connection_id, std::string_view user_id);
+  // Merges one item as a record. `items_in_body` is the number of items the
+  // body carries, to estimate the length of the item's JSON text.
   void MergeItem(std::string_view connection_id, const json::object& item,
-                 const ItemKey& key, bool indexed);
+                 const ItemKey& key, bool indexed, size_t items_in_body);
 
   Status Finish(Outcome outcome, std::string note);
   Status MissingUser();
@@ -394,13 +396,13 @@ Status Router::RouteUserReauth(const json::object& body) {
   // among this connection's ids, so readers of this connection find its
   // records too; no record moves.
   std::string early_connection;
-  Status lookup =
-      store_->Get(Family::kUserIds, new_user_id, &early_connection);
+  Status lookup = store_->Get(Family::kUserIds, new_user_id, &early_connection);
   if (!lookup.ok() && !lookup.IsNotFound()) {
     return lookup;
   }
   if (lookup.ok() && early_connection != connection_id) {
-    ConnectionUpdate merged = NewUpdate("user_reauth", "merged into " + connection_id);
+    ConnectionUpdate merged =
+        NewUpdate("user_reauth", "merged into " + connection_id);
     merged.fields[std::string(kFieldState)] = std::string(kStateMerged);
     MergeConnection(early_connection, merged);
   }
@@ -514,7 +516,7 @@ Status Router::RouteAthlete(const json::object& body) {
                   "athlete event has no `athlete` object");
   }
   MergeItem(connection_id, *athlete,
-            {std::string(kAthleteNaturalId), std::string()}, false);
+            {std::string(kAthleteNaturalId), std::string()}, false, 1);
   return Finish(Outcome::kStored, "");
 }
 
@@ -544,7 +546,7 @@ Status Router::RouteData(const json::object& body, RecordKind kind) {
       continue;
     }
     MergeItem(connection_id, element.get_object(), key,
-              kind == RecordKind::kSession);
+              kind == RecordKind::kSession, data->get_array().size());
   }
 
   if (lacking > 0) {
@@ -649,14 +651,16 @@ void Router::QueueBackfill(std::string_view connection_id,
 }
 
 void Router::MergeItem(std::string_view connection_id, const json::object& item,
-                       const ItemKey& key, bool indexed) {
+                       const ItemKey& key, bool indexed, size_t items_in_body) {
   Envelope envelope;
   envelope.ordering_ms = delivery_.ordering_ms;
   envelope.sequence = store_->NextSequence();
   envelope.source = delivery_.source;
   envelope.delivery = applied_->sequence;
   envelope.date = key.date;
-  envelope.item_json = json::serialize(item);
+  // The body's length divided among its items estimates the length of the
+  // item's text, so the text usually fits in one allocation.
+  envelope.item_json = JsonText(item, delivery_.body.size() / items_in_body);
   envelope.enrichment =
       FindEnrichment(item, envelope.ordering_ms, envelope.sequence);
 
@@ -713,8 +717,7 @@ std::optional<json::object> ParseBody(std::string_view body, size_t max_depth,
   json::parse_options parse_options;
   parse_options.max_depth = max_depth;
   boost::system::error_code ec;
-  json::value value =
-      json::parse(body, ec, std::move(resource), parse_options);
+  json::value value = json::parse(body, ec, std::move(resource), parse_options);
   if (ec == json::error::too_deep) {
     *note = "body nests deeper than " + std::to_string(max_depth) + " levels";
     return std::nullopt;

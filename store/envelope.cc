@@ -23,6 +23,8 @@
 
 #include <boost/json.hpp>
 
+#include "store/json_text.h"
+
 namespace terra::store {
 namespace {
 
@@ -270,7 +272,7 @@ bool MaterializeItem(Envelope* envelope) {
   if (error || !item.is_object()) return false;
   bool ok = true;
   if (OverlayEnrichment(*envelope, &item.as_object(), &ok) && ok) {
-    envelope->item_json = boost::json::serialize(item);
+    envelope->item_json = JsonText(item, envelope->item_json.size());
   }
   return ok;
 }

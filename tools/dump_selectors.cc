@@ -113,7 +113,7 @@ bool WriteRecord(const store::RecordView& record, RowWriter* writer,
   }
 
   // The same members as RecordToJson, plus the item: the materialized item
-  // is serialized JSON already (the store wrote it with Boost.JSON), so it
+  // is serialized JSON already (the store wrote it as compact text), so it
   // is copied into the line, not parsed again.
   const store::Envelope& envelope = *record.envelope;
   line->Clear();

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "store/json_text.h"
+
 namespace terra::bench {
 
 namespace json = boost::json;
@@ -9,7 +11,7 @@ namespace json = boost::json;
 std::string BuildItem(const PayloadBuilder& builder, const PayloadSpec& spec,
                       std::mt19937_64* rng) {
   json::value body = json::parse(builder.Build(spec, rng));
-  return json::serialize(body.at("data").as_array()[0]);
+  return store::JsonText(body.at("data").as_array()[0]);
 }
 
 store::Envelope MakeEnvelope(const std::string& item_json,
@@ -29,7 +31,7 @@ store::Envelope MakeEnvelope(const std::string& item_json,
     for (const auto& [key, value] : scores->as_object()) {
       if (value.is_null()) continue;
       envelope.enrichment[std::string(key)] = {ordering_ms, sequence,
-                                               json::serialize(value)};
+                                               store::JsonText(value)};
     }
   }
   return envelope;

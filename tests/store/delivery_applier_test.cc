@@ -175,6 +175,31 @@ json::value RecordItem(Store& store, std::string_view type,
   return item;
 }
 
+// Returns the materialized item text of one record, or "" if it is absent.
+std::string RecordItemText(Store& store, std::string_view type,
+                           std::string_view natural_id) {
+  std::string text;
+  RecordFilter filter{.connection_id = std::string(kUserId),
+                      .type = std::string(type),
+                      .natural_id = std::string(natural_id)};
+  Status status = ForEachRecord(store, filter, [&](const RecordView& record) {
+    text = record.envelope->item_json;
+    return false;
+  });
+  BOOST_REQUIRE(status.ok());
+  return text;
+}
+
+// Returns `text` with its one occurrence of `from` replaced by `to`, so that a
+// number keeps the exact text of the test rather than Boost's serialization.
+std::string ReplaceOnce(std::string text, std::string_view from,
+                        std::string_view to) {
+  size_t at = text.find(from);
+  BOOST_REQUIRE(at != std::string::npos);
+  BOOST_REQUIRE(text.find(from, at + 1) == std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
 std::vector<json::object> Jobs(Store& store) {
   std::vector<json::object> jobs;
   std::unique_ptr<rocksdb::Iterator> it = store.NewIterator(Family::kJobs);
@@ -270,7 +295,8 @@ BOOST_AUTO_TEST_CASE(s3_payload_odd_expiry_ignored) {
       StoreUnderTest store;
       AppliedDelivery applied =
           store.Apply(R"({"type":"s3_payload","url":"https://example.com/p",)"
-                      R"("expires_in":)" + expires_in + "}",
+                      R"("expires_in":)" +
+                          expires_in + "}",
                       "trace-" + expires_in);
       BOOST_TEST(OutcomeName(applied.outcome) ==
                  OutcomeName(Outcome::kArchived));
@@ -521,6 +547,44 @@ BOOST_AUTO_TEST_CASE(null_score_keeps_stored) {
   BOOST_TEST(
       item.at_pointer("/data_enrichment/total_stress_score").to_number<int>() ==
       45);
+}
+
+BOOST_AUTO_TEST_CASE(decimal_item_text_kept) {
+  StoreUnderTest store;
+  std::string body =
+      ReplaceOnce(Fixture("daily"), R"("distance_meters": 9412.7)",
+                  R"("distance_meters": 72.5)");
+  (void)store.Apply(body, "t1");
+
+  std::string text = RecordItemText(store.store(), "daily", "2026-07-01");
+  BOOST_TEST(text.find(R"("distance_meters":72.5})") != std::string::npos,
+             text);
+  BOOST_TEST(
+      text.find(R"("total_burned_calories":2450.8})") != std::string::npos,
+      text);
+  json::value item = RecordItem(store.store(), "daily", "2026-07-01");
+  BOOST_TEST(item.at_pointer("/distance_data/distance_meters").is_double());
+  BOOST_TEST(item.at_pointer("/distance_data/distance_meters").get_double() ==
+             72.5);
+}
+
+BOOST_AUTO_TEST_CASE(decimal_score_overlay_text) {
+  // The newer copy's null score lets the older 72.5 show through, so the
+  // read overlays it and writes the item's text again.
+  StoreUnderTest store;
+  std::string older =
+      ReplaceOnce(Fixture("daily"), R"("total_stress_score": 45)",
+                  R"("total_stress_score": 72.5)");
+  std::string newer = Edit(
+      Fixture("daily"), "/data/0/data_enrichment/total_stress_score", nullptr);
+  (void)store.Apply(older, "t1", kReceivedMs - 1000);
+  (void)store.Apply(newer, "t2", kReceivedMs);
+
+  std::string text = RecordItemText(store.store(), "daily", "2026-07-01");
+  BOOST_TEST(text.find(R"("total_stress_score":72.5,)") != std::string::npos,
+             text);
+  BOOST_TEST(text.find(R"("distance_meters":9412.7})") != std::string::npos,
+             text);
 }
 
 BOOST_AUTO_TEST_CASE(later_item_in_body_wins) {

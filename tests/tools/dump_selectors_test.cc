@@ -144,6 +144,18 @@ BOOST_AUTO_TEST_CASE(records_by_natural_id) {
   BOOST_TEST(JoinMember(records, "type") == "daily");
 }
 
+BOOST_AUTO_TEST_CASE(records_decimals_as_delivered) {
+  ArchiveStore archive;
+  testing::CommandResult run = archive.Dump(
+      {"records", "--natural-id", "2026-07-01", "--format", "ndjson"});
+  BOOST_TEST(run.exit_code == 0);
+  BOOST_TEST(run.out.find(R"("distance_meters":9412.7})") != std::string::npos,
+             run.out);
+  BOOST_TEST(
+      run.out.find(R"("total_burned_calories":2450.8})") != std::string::npos,
+      run.out);
+}
+
 BOOST_AUTO_TEST_CASE(jobs_listed) {
   ArchiveStore archive;
   testing::CommandResult run = archive.Dump({"jobs", "--format", "ndjson"});
@@ -254,8 +266,7 @@ BOOST_AUTO_TEST_CASE(table_cells_without_controls) {
       archive.Dump({"deliveries", "--format", "table"});
 
   BOOST_TEST(run.exit_code == 0, run.err);
-  BOOST_TEST(run.out.find("t6 ]0;title  [31m ") != std::string::npos,
-             run.out);
+  BOOST_TEST(run.out.find("t6 ]0;title  [31m ") != std::string::npos, run.out);
   for (char c : run.out) {
     BOOST_TEST_REQUIRE((c == '\n' || static_cast<unsigned char>(c) >= 0x20));
   }
@@ -399,10 +410,9 @@ BOOST_AUTO_TEST_CASE(malformed_connection_outside_user) {
                           "0-malformed", "not a connection")
                     .ok());
 
-  testing::CommandResult run =
-      archive.Dump({"connections", "--user",
-                    "40f7b0e1-89e2-43ac-a5b8-1e29c8d47cad", "--format",
-                    "ndjson"});
+  testing::CommandResult run = archive.Dump(
+      {"connections", "--user", "40f7b0e1-89e2-43ac-a5b8-1e29c8d47cad",
+       "--format", "ndjson"});
 
   BOOST_TEST(run.exit_code == 0, run.err);
   BOOST_TEST(run.err.empty());
