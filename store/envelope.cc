@@ -216,8 +216,17 @@ bool ParseSourceName(std::string_view name, Source* source) {
 }
 
 std::string EncodeEnvelope(const Envelope& envelope) {
+  return EncodeEnvelope(envelope, envelope.item_json);
+}
+
+std::string EncodeEnvelope(const Envelope& envelope,
+                           std::string_view item_json) {
   std::string out;
-  out.reserve(64 + envelope.date.size() + envelope.item_json.size());
+  size_t enrichment_size = 0;
+  for (const auto& [key, value] : envelope.enrichment) {
+    enrichment_size += 32 + key.size() + value.json.size();
+  }
+  out.reserve(64 + envelope.date.size() + enrichment_size + item_json.size());
   out.push_back(static_cast<char>(kEnvelopeVersion));
   PutFixed64(&out, static_cast<uint64_t>(envelope.ordering_ms));
   PutFixed64(&out, envelope.sequence);
@@ -233,20 +242,24 @@ std::string EncodeEnvelope(const Envelope& envelope) {
     PutLengthPrefixed(&out, value.json);
   }
 
-  PutLengthPrefixed(&out, envelope.item_json);
+  PutLengthPrefixed(&out, item_json);
   return out;
 }
 
 bool DecodeEnvelope(std::string_view bytes, Envelope* envelope) {
-  Reader reader(bytes);
   std::string_view item_json;
-  if (!DecodeHeader(&reader, envelope) ||
-      !DecodeEnrichment(&reader, envelope) ||
-      !reader.GetLengthPrefixed(&item_json) || !reader.AtEnd()) {
-    return false;
-  }
+  if (!DecodeEnvelopeView(bytes, envelope, &item_json)) return false;
   envelope->item_json.assign(item_json);
   return true;
+}
+
+bool DecodeEnvelopeView(std::string_view bytes, Envelope* envelope,
+                        std::string_view* item_json) {
+  Reader reader(bytes);
+  envelope->item_json.clear();
+  return DecodeHeader(&reader, envelope) &&
+         DecodeEnrichment(&reader, envelope) &&
+         reader.GetLengthPrefixed(item_json) && reader.AtEnd();
 }
 
 bool IsNewer(const Envelope& a, const Envelope& b) {

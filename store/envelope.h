@@ -58,9 +58,21 @@ struct Envelope {
 // Serializes an envelope in the operand format described in envelope.cc.
 std::string EncodeEnvelope(const Envelope& envelope);
 
+// Serializes `envelope` with `item_json` as its item, ignoring
+// envelope.item_json, so that a merge writes the winner's item without an
+// extra copy.
+std::string EncodeEnvelope(const Envelope& envelope,
+                           std::string_view item_json);
+
 // Parses bytes written by EncodeEnvelope. Returns false, leaving `envelope`
 // unspecified, if the bytes are malformed or of an unknown version.
 [[nodiscard]] bool DecodeEnvelope(std::string_view bytes, Envelope* envelope);
+
+// Parses like DecodeEnvelope but leaves envelope->item_json empty and points
+// `*item_json` at the item inside `bytes`, which must outlive it.
+[[nodiscard]] bool DecodeEnvelopeView(std::string_view bytes,
+                                      Envelope* envelope,
+                                      std::string_view* item_json);
 
 // Returns true if copy `a` is newer than copy `b` by (ordering_ms, sequence).
 bool IsNewer(const Envelope& a, const Envelope& b);

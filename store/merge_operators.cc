@@ -71,13 +71,21 @@ void ReportMalformed(const char* name, const rocksdb::Slice& key,
   }
 }
 
-// Orders envelope headers; the tie-break on identical (ordering_ms,
-// sequence) only keeps the result independent of input order for
-// inconsistent data, since sequences are unique.
-bool HeaderLess(const Envelope& a, const Envelope& b) {
-  return std::tie(a.ordering_ms, a.sequence, a.source, a.delivery, a.date,
-                  a.item_json) < std::tie(b.ordering_ms, b.sequence, b.source,
-                                          b.delivery, b.date, b.item_json);
+// An envelope decoded for merging: its item stays in the input's bytes.
+struct MergeInput {
+  Envelope envelope;  // item_json empty
+  std::string_view item_json;
+};
+
+// Orders copies; the tie-break on identical (ordering_ms, sequence) only
+// keeps the result independent of input order for inconsistent data, since
+// sequences are unique.
+bool CopyLess(const MergeInput& a, const MergeInput& b) {
+  const Envelope& x = a.envelope;
+  const Envelope& y = b.envelope;
+  return std::tie(x.ordering_ms, x.sequence, x.source, x.delivery, x.date,
+                  a.item_json) < std::tie(y.ordering_ms, y.sequence, y.source,
+                                          y.delivery, y.date, b.item_json);
 }
 
 bool EnrichmentLess(const EnrichmentValue& a, const EnrichmentValue& b) {
@@ -97,16 +105,18 @@ void MergeEnrichment(Envelope* merged, Envelope* input) {
 }
 
 // Folds a well-formed `input` into `merged`, which contains at least one input.
-void CombineEnvelope(Envelope* merged, Envelope input) {
-  MergeEnrichment(merged, &input);
-  if (!HeaderLess(*merged, input)) return;
+void CombineEnvelope(MergeInput* merged, MergeInput* input) {
+  MergeEnrichment(&merged->envelope, &input->envelope);
+  if (!CopyLess(*merged, *input)) return;
 
-  merged->ordering_ms = input.ordering_ms;
-  merged->sequence = input.sequence;
-  merged->source = input.source;
-  merged->delivery = input.delivery;
-  merged->date = std::move(input.date);
-  merged->item_json = std::move(input.item_json);
+  Envelope& to = merged->envelope;
+  Envelope& from = input->envelope;
+  to.ordering_ms = from.ordering_ms;
+  to.sequence = from.sequence;
+  to.source = from.source;
+  to.delivery = from.delivery;
+  to.date = std::move(from.date);
+  merged->item_json = input->item_json;
 }
 
 class MergeOperatorImpl : public rocksdb::MergeOperator {
@@ -171,18 +181,19 @@ class MergeOperatorImpl : public rocksdb::MergeOperator {
 std::string MergeEnvelopes(const std::string_view* existing,
                            const std::vector<std::string_view>& operands,
                            size_t* malformed) {
-  Envelope merged;
+  // Items stay in the inputs' bytes until the winner's is written once.
+  MergeInput merged;
+  MergeInput input;
   bool any = false;
   size_t skipped = 0;
   auto fold = [&](std::string_view bytes) {
-    Envelope input;
-    if (!DecodeEnvelope(bytes, &input)) {
+    MergeInput& target = any ? input : merged;
+    if (!DecodeEnvelopeView(bytes, &target.envelope, &target.item_json)) {
       ++skipped;
     } else if (!any) {
-      merged = std::move(input);
       any = true;
     } else {
-      CombineEnvelope(&merged, std::move(input));
+      CombineEnvelope(&merged, &input);
     }
   };
 
@@ -190,7 +201,8 @@ std::string MergeEnvelopes(const std::string_view* existing,
   for (std::string_view operand : operands) fold(operand);
 
   if (malformed != nullptr) *malformed = skipped;
-  return any ? EncodeEnvelope(merged) : std::string();
+  return any ? EncodeEnvelope(merged.envelope, merged.item_json)
+             : std::string();
 }
 
 std::shared_ptr<rocksdb::MergeOperator> NewRecordMergeOperator() {

@@ -43,6 +43,24 @@ BOOST_AUTO_TEST_CASE(round_trip_empty_fields) {
   BOOST_TEST((decoded == original));
 }
 
+BOOST_AUTO_TEST_CASE(view_points_into_bytes) {
+  Envelope original = SampleEnvelope();
+  std::string bytes = EncodeEnvelope(original);
+
+  Envelope decoded;
+  std::string_view item;
+  BOOST_TEST(DecodeEnvelopeView(bytes, &decoded, &item));
+
+  BOOST_TEST(item == original.item_json);
+  BOOST_TEST((item.data() >= bytes.data() &&
+              item.data() + item.size() == bytes.data() + bytes.size()));
+  BOOST_TEST(decoded.item_json.empty());
+  // Encoding the view gives back the same bytes.
+  BOOST_TEST(EncodeEnvelope(decoded, item) == bytes);
+  BOOST_TEST(
+      !DecodeEnvelopeView(bytes.substr(0, bytes.size() - 1), &decoded, &item));
+}
+
 BOOST_AUTO_TEST_CASE(every_truncation_rejected) {
   std::string bytes = EncodeEnvelope(SampleEnvelope());
   for (size_t length = 0; length < bytes.size(); ++length) {
