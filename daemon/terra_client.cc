@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -14,7 +15,11 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url.hpp>
 #include <charconv>
+#include <chrono>
+#include <ctime>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace terra::daemon {
@@ -58,6 +63,48 @@ std::optional<std::chrono::milliseconds> ParseSeconds(std::string_view text) {
     return std::nullopt;
   }
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+// Maximum wait that Retry-After may ask for, the same bound as ParseSeconds.
+constexpr int64_t kMaxRetryAfterSeconds = 86400 * 7;
+
+// Parses an HTTP date in the IMF-fixdate form of RFC 9110, such as
+// "Sun, 06 Nov 1994 08:49:37 GMT", into unix seconds.
+std::optional<int64_t> ParseHttpDate(std::string_view text) {
+  std::string copy(text);
+  std::tm parts{};
+  const char* end = strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &parts);
+  if (end == nullptr || *end != '\0') {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(timegm(&parts));
+}
+
+// Reads Retry-After as delay seconds or as an HTTP date. A date counts from
+// the response's Date header when present, so a skewed local clock does not
+// change the wait. A past date means no wait, and one over a week ahead is
+// ignored.
+std::optional<std::chrono::milliseconds> ParseRetryAfter(
+    std::string_view value, std::string_view response_date) {
+  if (std::optional<std::chrono::milliseconds> seconds = ParseSeconds(value)) {
+    return seconds;
+  }
+  std::optional<int64_t> at = ParseHttpDate(value);
+  if (!at) {
+    return std::nullopt;
+  }
+
+  std::optional<int64_t> now = ParseHttpDate(response_date);
+  if (!now) {
+    now = std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+  }
+  int64_t delay = std::max<int64_t>(*at - *now, 0);
+  if (delay > kMaxRetryAfterSeconds) {
+    return std::nullopt;
+  }
+  return std::chrono::seconds(delay);
 }
 
 bool IsIpAddress(const std::string& host) {
@@ -295,9 +342,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
     response->rate_limit_reset_after =
         ParseSeconds(message["X-Terra-RateLimit-Reset-After"]);
-    // NOTE: only the delta-seconds form of Retry-After is read; an HTTP date
-    // is ignored and the caller falls back to its own backoff.
-    response->retry_after = ParseSeconds(message[http::field::retry_after]);
+    response->retry_after = ParseRetryAfter(message[http::field::retry_after],
+                                            message[http::field::date]);
   }
 
   void Fail(error_code ec, std::string detail) {

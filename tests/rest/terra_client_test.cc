@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/test/unit_test.hpp>
+#include <ctime>
 #include <future>
 #include <thread>
 
@@ -136,6 +137,45 @@ BOOST_AUTO_TEST_CASE(rate_limit_headers) {
   BOOST_TEST(
       response.rate_limit_reset_after.value_or(std::chrono::milliseconds(-1))
           .count() == 1500);
+}
+
+// Returns the Retry-After that the client read from a 429 with `headers`,
+// in ms, or -1 when it read none.
+int64_t RetryAfterMs(std::vector<std::pair<std::string, std::string>> headers) {
+  ClientFixture fixture;
+  headers.emplace_back("X-Terra-RateLimit-Rule", "r2");
+  fixture.fake_.SetHandler([headers](const RecordedRequest&) {
+    return FakeReply{429, "{}", headers, {}};
+  });
+  TerraResponse response = fixture.Get("/sleep");
+  return response.retry_after.value_or(std::chrono::milliseconds(-1)).count();
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_http_date) {
+  // Counted from the response's Date header, not from this host's clock.
+  BOOST_TEST(RetryAfterMs({{"Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"},
+                           {"Date", "Sun, 06 Nov 1994 08:49:00 GMT"}}) ==
+             37000);
+  // A date in the past means retry now.
+  BOOST_TEST(RetryAfterMs({{"Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"},
+                           {"Date", "Sun, 06 Nov 1994 09:00:00 GMT"}}) == 0);
+  // More than a week ahead, or not a date at all: no Retry-After.
+  BOOST_TEST(RetryAfterMs({{"Retry-After", "Sun, 20 Nov 1994 08:49:37 GMT"},
+                           {"Date", "Sun, 06 Nov 1994 08:49:37 GMT"}}) == -1);
+  BOOST_TEST(RetryAfterMs({{"Retry-After", "tomorrow"}}) == -1);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_date_without_date_header) {
+  std::time_t at = std::time(nullptr) + 120;
+  char text[64];
+  std::tm parts{};
+  gmtime_r(&at, &parts);
+  std::strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &parts);
+
+  int64_t ms = RetryAfterMs({{"Retry-After", text}});
+
+  // The local clock moved on while the request ran.
+  BOOST_TEST((ms >= 110000 && ms <= 120000), ms);
 }
 
 BOOST_AUTO_TEST_CASE(stall_times_out) {
