@@ -17,6 +17,7 @@ namespace terra::tools {
 namespace {
 
 constexpr std::string_view kPrefix = "terra-syncctl replay: ";
+constexpr unsigned kUnauthorized = 401;
 constexpr unsigned kServiceUnavailable = 503;
 constexpr unsigned kFirstServerError = 500;
 
@@ -124,16 +125,22 @@ std::vector<std::pair<std::string, std::string>> Headers(
 // Counts a daemon's response. The daemon returns 200 with the outcome, or with
 // "duplicate delivery, already stored". A request that got no response, or a
 // 5xx, failed; any other status is the daemon's rejection.
-void CountReply(const HttpReply& reply, ReplayTally* tally) {
-  if (reply.status == 0) {
-    tally->Failed(reply.error);
-    return;
-  }
+// Returns the reply's body without trailing white space.
+std::string BodyText(const HttpReply& reply) {
   std::string text = reply.body;
   while (!text.empty() &&
          std::isspace(static_cast<unsigned char>(text.back()))) {
     text.pop_back();
   }
+  return text;
+}
+
+void CountReply(const HttpReply& reply, ReplayTally* tally) {
+  if (reply.status == 0) {
+    tally->Failed(reply.error);
+    return;
+  }
+  std::string text = BodyText(reply);
   std::string reason = "HTTP " + std::to_string(reply.status) + ": " + text;
   if (reply.status == 200 && text.starts_with("duplicate")) {
     tally->Duplicate();
@@ -177,7 +184,8 @@ class Sender {
       worker.join();
     }
     progress_.Finish();
-    return unreachable_.load() ? kExitUnreachable : code;
+    if (unreachable_.load()) return kExitUnreachable;
+    return signature_rejected_.load() ? kExitUsage : code;
   }
 
  private:
@@ -194,6 +202,10 @@ class Sender {
       }
       CountReply(reply, tally_);
       progress_.Update(tally_->total(), fraction_.load());
+      if (reply.status == kUnauthorized) {
+        SignatureRejected(reply);
+        return;
+      }
     }
   }
 
@@ -230,6 +242,19 @@ class Sender {
     queue_.Close(true);
   }
 
+  // Stops the replay: every delivery is signed with the same secret and a
+  // fresh time, so the daemon would reject the rest as well.
+  void SignatureRejected(const HttpReply& reply) {
+    if (!signature_rejected_.exchange(true)) {
+      std::lock_guard lock(err_mutex_);
+      err_ << kPrefix
+           << "the daemon rejected the signature (HTTP 401: " << BodyText(reply)
+           << "); stopping, because every delivery is signed the same way "
+              "(with --secret-file and a fresh time)\n";
+    }
+    queue_.Close(true);
+  }
+
   const ReplayToOptions& options_;
   ReplayTally* tally_;
   std::ostream& err_;
@@ -239,6 +264,7 @@ class Sender {
   ProgressLine progress_;
   std::atomic<double> fraction_{0};
   std::atomic<bool> unreachable_{false};
+  std::atomic<bool> signature_rejected_{false};
 };
 
 }  // namespace

@@ -201,9 +201,9 @@ BOOST_AUTO_TEST_CASE(into_sigint_flushes_what_it_applied) {
       source.Run({"replay", "--capture", source.dir().Sub("capture.ndjson"),
                   "--into", target});
   BOOST_TEST(rerun.exit_code == 0, rerun.err);
-  BOOST_TEST(rerun.err.find(std::to_string(kept) + " duplicate") !=
-                 std::string::npos,
-             rerun.err);
+  BOOST_TEST(
+      rerun.err.find(std::to_string(kept) + " duplicate") != std::string::npos,
+      rerun.err);
   BOOST_TEST(Comparable(source.Dump(target, "records")) ==
              Comparable(source.Dump(source.path(), "records")));
 }
@@ -360,9 +360,9 @@ BOOST_AUTO_TEST_CASE(write_buffer_out_of_range) {
       source.Run({"replay", "--from-store", source.path(), "--into",
                   source.dir().Sub("target"), "--write-buffer-mib", "0"});
   BOOST_TEST(run.exit_code == 1);
-  BOOST_TEST(run.err.find("--write-buffer-mib 0 is out of range") !=
-                 std::string::npos,
-             run.err);
+  BOOST_TEST(
+      run.err.find("--write-buffer-mib 0 is out of range") != std::string::npos,
+      run.err);
 }
 
 BOOST_AUTO_TEST_CASE(into_locked_store_fails) {
@@ -433,9 +433,9 @@ BOOST_AUTO_TEST_CASE(invalid_integers_rejected) {
                       "--into", target});
 
       BOOST_TEST(run.exit_code == 3);
-      BOOST_TEST(run.err.find("odd.ndjson line 1: " + message) !=
-                     std::string::npos,
-                 run.err);
+      BOOST_TEST(
+          run.err.find("odd.ndjson line 1: " + message) != std::string::npos,
+          run.err);
     }
   }
 }
@@ -444,14 +444,15 @@ BOOST_AUTO_TEST_CASE(invalid_base64_rejected) {
   SourceStore source;
   std::string lines;
   for (std::string body : {"e===", "ab=c", "YWJj", "YQ=="}) {
-    lines += R"({"body":")" + body + R"(","body_encoding":"base64"})" "\n";
+    lines += R"({"body":")" + body +
+             R"(","body_encoding":"base64"})"
+             "\n";
   }
   testing::WriteFile(source.dir().Sub("b64.ndjson"), lines);
 
-  testing::CommandResult run =
-      source.Run({"replay", "--capture", source.dir().Sub("b64.ndjson"),
-                  "--into", source.dir().Sub("unused"), "--on-invalid",
-                  "skip", "--dry-run"});
+  testing::CommandResult run = source.Run(
+      {"replay", "--capture", source.dir().Sub("b64.ndjson"), "--into",
+       source.dir().Sub("unused"), "--on-invalid", "skip", "--dry-run"});
 
   BOOST_TEST(run.err.find("line 1: field body is not valid base64") !=
                  std::string::npos,
@@ -545,9 +546,9 @@ BOOST_AUTO_TEST_CASE(failed_requests_counted) {
                               {"t5", testing::RelayFault::kStall}});
 
   auto started = std::chrono::steady_clock::now();
-  testing::CommandResult run = source.Run(
-      {"replay", "--from-store", source.path(), "--to", relay.url(),
-       "--secret-file", daemon.secret_path(), "--timeout", "1"});
+  testing::CommandResult run =
+      source.Run({"replay", "--from-store", source.path(), "--to", relay.url(),
+                  "--secret-file", daemon.secret_path(), "--timeout", "1"});
   auto elapsed = std::chrono::steady_clock::now() - started;
 
   // The replay goes on after each failure and counts it with its reason.
@@ -555,13 +556,13 @@ BOOST_AUTO_TEST_CASE(failed_requests_counted) {
   // otherwise leave open for 20 s.
   BOOST_TEST(run.exit_code == 3, run.err);
   BOOST_TEST(elapsed < std::chrono::seconds(10));
-  BOOST_TEST(run.err.find("replay: 3 applied (quarantined 1, recorded 2), 0 "
-                          "duplicate, 0 rejected, 3 failed") !=
-                 std::string::npos,
-             run.err);
-  BOOST_TEST(run.err.find("1 failed: HTTP 500: injected failure") !=
-                 std::string::npos,
-             run.err);
+  BOOST_TEST(
+      run.err.find("replay: 3 applied (quarantined 1, recorded 2), 0 "
+                   "duplicate, 0 rejected, 3 failed") != std::string::npos,
+      run.err);
+  BOOST_TEST(
+      run.err.find("1 failed: HTTP 500: injected failure") != std::string::npos,
+      run.err);
   BOOST_TEST(run.err.find("delivery t2 failed: request to 127.0.0.1") !=
                  std::string::npos,
              run.err);
@@ -573,6 +574,31 @@ BOOST_AUTO_TEST_CASE(failed_requests_counted) {
   BOOST_TEST(JoinMember(ParseNdjson(source.Dump(source.dir().Sub("target"),
                                                 "deliveries")),
                         "trace_id") == "t1 t4 t6");
+}
+
+BOOST_AUTO_TEST_CASE(wrong_secret_stops) {
+  SourceStore source;
+  testing::RunningDaemon daemon(source.dir(), source.dir().Sub("target"));
+  testing::WriteFile(source.dir().Sub("wrong-secret"), "not the secret\n");
+  std::filesystem::permissions(
+      source.dir().Sub("wrong-secret"),
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  testing::CommandResult run =
+      source.Run({"replay", "--from-store", source.path(), "--to", daemon.url(),
+                  "--secret-file", source.dir().Sub("wrong-secret")});
+
+  // The first 401 stops the replay instead of sending every delivery.
+  BOOST_TEST(run.exit_code == 1, run.err);
+  BOOST_TEST(run.err.find("the daemon rejected the signature (HTTP 401: "
+                          "signature does not match: check the signing "
+                          "secret); stopping") != std::string::npos,
+             run.err);
+  BOOST_TEST(run.err.find("replay: 0 applied, 0 duplicate, 1 rejected") !=
+                 std::string::npos,
+             run.err);
+  BOOST_TEST(ParseNdjson(source.Dump(source.dir().Sub("target"), "deliveries"))
+                 .empty());
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_secret_fails) {
@@ -606,8 +632,9 @@ BOOST_AUTO_TEST_CASE(capture_with_raw_bytes_replays) {
   std::string target = source.dir().Sub("rebuilt");
   std::filesystem::create_directory(target);
 
-  testing::CommandResult run = source.Run(
-      {"replay", "--capture", source.dir().Sub("raw.ndjson"), "--into", target});
+  testing::CommandResult run =
+      source.Run({"replay", "--capture", source.dir().Sub("raw.ndjson"),
+                  "--into", target});
 
   BOOST_TEST(run.exit_code == 0, run.err);
   BOOST_TEST(run.err.find("replay: 6 applied") != std::string::npos, run.err);
@@ -633,9 +660,9 @@ BOOST_AUTO_TEST_CASE(into_caps_ordering_time) {
   std::string target = source.dir().Sub("rebuilt");
   std::filesystem::create_directory(target);
 
-  testing::CommandResult run = source.Run(
-      {"replay", "--capture", source.dir().Sub("edited.ndjson"), "--into",
-       target});
+  testing::CommandResult run =
+      source.Run({"replay", "--capture", source.dir().Sub("edited.ndjson"),
+                  "--into", target});
 
   BOOST_TEST(run.exit_code == 0, run.err);
   std::vector<json::object> records =
@@ -656,9 +683,10 @@ BOOST_AUTO_TEST_CASE(invalid_options_rejected) {
   SourceStore source;
   for (const auto& [options, message] : kCases) {
     BOOST_TEST_CONTEXT(options[0] << " " << options[1]) {
-      std::vector<std::string> args{"replay", "--from-store", source.path(),
-                                    "--to", "http://127.0.0.1:9/",
-                                    "--secret-file", "/nonexistent"};
+      std::vector<std::string> args{
+          "replay",      "--from-store",        source.path(),
+          "--to",        "http://127.0.0.1:9/", "--secret-file",
+          "/nonexistent"};
       args.insert(args.end(), options.begin(), options.end());
       testing::CommandResult run = source.Run(args);
       BOOST_TEST(run.exit_code == 1);
@@ -678,8 +706,11 @@ BOOST_AUTO_TEST_CASE(invalid_filters_named) {
   SourceStore source;
   for (const auto& [options, message] : kCases) {
     BOOST_TEST_CONTEXT(options[0]) {
-      std::vector<std::string> args{"replay", "--from-store", source.path(),
-                                    "--into", source.dir().Sub("unused"),
+      std::vector<std::string> args{"replay",
+                                    "--from-store",
+                                    source.path(),
+                                    "--into",
+                                    source.dir().Sub("unused"),
                                     "--dry-run"};
       args.insert(args.end(), options.begin(), options.end());
       testing::CommandResult run = source.Run(args);
