@@ -133,10 +133,8 @@ Status LastDeliverySequence(const Store& store, uint64_t* sequence) {
   *sequence = 0;
   std::unique_ptr<rocksdb::Iterator> it =
       store.NewIterator(Family::kDeliveries);
-  it->SeekToLast();
-  if (it->Valid() && !DecodeSequenceKey(ToView(it->key()), sequence)) {
-    return Status::Corruption("the last key of deliveries in store " +
-                              store.path() + " is not a sequence number");
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+    if (DecodeSequenceKey(ToView(it->key()), sequence)) break;
   }
   return FromRocksDb(it->status(), "reading deliveries");
 }

@@ -46,8 +46,9 @@ struct DeliveryFilter {
 [[nodiscard]] Status ReadDeliveryWatermark(const Store& store,
                                            std::optional<uint64_t>* watermark);
 
-// Sets `*sequence` to the greatest key of the `deliveries` family, or 0 when
-// it is empty.
+// Sets `*sequence` to the greatest sequence key of the `deliveries` family,
+// or 0 when it has none. Keys that are not sequence numbers are passed over:
+// readers report them where they meet them.
 [[nodiscard]] Status LastDeliverySequence(const Store& store,
                                           uint64_t* sequence);
 

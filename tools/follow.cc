@@ -42,7 +42,8 @@ class DeliveryTail {
         filter_(std::move(filter)),
         skipped_(skipped),
         read_through_(start.watermark),
-        already_seen_(std::move(start.already_seen)) {}
+        already_seen_(std::move(start.already_seen)),
+        bad_key_reported_(already_seen_.count(0) > 0) {}
 
   store::Status Poll(
       const std::function<void(const store::DeliveryRecord&)>& visit,
@@ -51,7 +52,8 @@ class DeliveryTail {
       return status;
     }
     std::optional<uint64_t> watermark;
-    if (store::Status status = store::ReadDeliveryWatermark(*store_, &watermark);
+    if (store::Status status =
+            store::ReadDeliveryWatermark(*store_, &watermark);
         !status.ok()) {
       return status;
     }
@@ -187,13 +189,16 @@ store::Status ReadFollowStart(const store::Store& store, FollowStart* start) {
       !status.ok()) {
     return status;
   }
-  if (!watermark) {
-    return store::LastDeliverySequence(store, &start->watermark);
+  if (watermark) {
+    start->watermark = *watermark;
+  } else if (store::Status status =
+                 store::LastDeliverySequence(store, &start->watermark);
+             !status.ok()) {
+    return status;
   }
 
-  start->watermark = *watermark;
   store::DeliveryFilter above;
-  above.after_sequence = *watermark;
+  above.after_sequence = start->watermark;
   return store::ForEachDelivery(
       store, above,
       [&](const store::DeliveryRecord& delivery) {

@@ -28,7 +28,9 @@ class SkippedEntries;
 // deliveries above it that the first dump could already see.
 struct FollowStart {
   uint64_t watermark = 0;
-  std::set<uint64_t> already_seen;  // sequences above `watermark`
+  // Sequences above `watermark`, and 0 when a key above it is not a
+  // sequence: the first dump has reported that key already.
+  std::set<uint64_t> already_seen;
 };
 
 // Reads the start of a follow from the store state that the first dump
@@ -52,10 +54,9 @@ struct FollowStart {
 // reader has gone; -1 skips the check. Returns OK when stopped by a signal, a
 // failed write or a closed `output_fd`, or the first store error.
 [[nodiscard]] store::Status FollowDeliveries(
-    store::Store* store, const store::DeliveryFilter& filter,
-    FollowStart start, std::chrono::milliseconds poll_interval,
-    RowWriter* writer, int output_fd, SkippedEntries* skipped,
-    std::ostream& err);
+    store::Store* store, const store::DeliveryFilter& filter, FollowStart start,
+    std::chrono::milliseconds poll_interval, RowWriter* writer, int output_fd,
+    SkippedEntries* skipped, std::ostream& err);
 
 // Prints each record matching `filter` whose winning copy came from a
 // delivery that `start` has not seen, in the order of FollowDeliveries. A

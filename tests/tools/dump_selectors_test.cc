@@ -4,11 +4,15 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <signal.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <filesystem>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/keys.h"
@@ -368,6 +372,63 @@ BOOST_AUTO_TEST_CASE(malformed_entries_counted) {
              "not a JSON object)");
   BOOST_TEST(connections.exit_code == 0, connections.err);
   BOOST_TEST(connections.err.empty());
+}
+
+// Follows the deliveries of `archive`, which has a delivery key that is not
+// a sequence, through several polls. Returns the follower's stderr.
+std::string FollowWithBadKey(ArchiveStore* archive, bool with_watermark) {
+  store::Store& store = archive->store().store();
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  // Nine bytes: not a sequence, and it sorts after the last delivery, where
+  // the follower keeps reading.
+  BOOST_REQUIRE(store.db()
+                    ->Put(sync, store.handle(store::Family::kDeliveries),
+                          store::EncodeSequenceKey(store.LastSequence()) + "x",
+                          "not a delivery")
+                    .ok());
+  if (!with_watermark) {
+    BOOST_REQUIRE(store.db()
+                      ->Delete(sync, store.handle(store::Family::kMeta),
+                               store::kMetaDeliveryWatermark)
+                      .ok());
+  }
+  std::filesystem::create_directory(archive->dir().Sub("tmp"));
+
+  testing::PipedSyncctl run(
+      {"dump", "--store", archive->store().path(), "deliveries", "--follow",
+       "--poll-interval", "50", "--format", "ndjson"},
+      archive->dir().Sub("tmp"), archive->dir().Sub("err"));
+  for (int line = 0; line < 5; ++line) {
+    BOOST_REQUIRE_MESSAGE(!run.ReadLine(std::chrono::seconds(10)).empty(),
+                          "line " << line << ", with_watermark "
+                                  << with_watermark << ": " << run.Errors());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  run.Signal(SIGINT);
+  BOOST_TEST(run.Drain(std::chrono::seconds(10)));
+  BOOST_TEST(run.Wait(std::chrono::seconds(10)) == 3);
+  return run.Errors();
+}
+
+// Returns how often `line` occurs in `text`.
+size_t Count(const std::string& text, const std::string& line) {
+  size_t count = 0;
+  for (size_t at = text.find(line); at != std::string::npos;
+       at = text.find(line, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+BOOST_AUTO_TEST_CASE(follow_reports_bad_key_once) {
+  std::string line = "skipped malformed delivery 0: key is not a sequence";
+  for (bool with_watermark : {true, false}) {
+    ArchiveStore archive;
+    std::string err = FollowWithBadKey(&archive, with_watermark);
+    BOOST_TEST(Count(err, line) == 1u,
+               "with_watermark " << with_watermark << ": " << err);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(malformed_connection_skipped) {
