@@ -28,8 +28,8 @@ class SkippedEntries;
 // deliveries above it that the first dump could already see.
 struct FollowStart {
   uint64_t watermark = 0;
-  // Sequences above `watermark`, and 0 when a key above it is not a
-  // sequence: the first dump has reported that key already.
+  // Sequences above `watermark`, and 0 for a key above it that is not a
+  // sequence, which the first dump has reported already.
   std::set<uint64_t> already_seen;
 };
 
