@@ -11,12 +11,14 @@
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <system_error>
 
+#include "store/creation_marker.h"
 #include "store/merge_operators.h"
 #include "store/rocksdb_logger.h"
 #include "store/rocksdb_status.h"
@@ -129,6 +131,30 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
   return descriptors;
 }
 
+// Handles the marker of a store creation that did not finish (see
+// creation_marker.h). A primary removes what it left, so that `*empty` holds
+// and the store is created again; a secondary reports it.
+Status FinishInterruptedCreation(const StoreOptions& options, bool* empty) {
+  if (options.secondary) {
+    if (!std::filesystem::exists(options.path + "/" + kCreationMarkerName)) {
+      return Status::Ok();
+    }
+    return Status::InvalidArgument(
+        "store " + options.path +
+        " is being created, or its creation was interrupted; start "
+        "terra-syncd or replay --into on it to finish it");
+  }
+
+  bool cleared = false;
+  Status status = ClearInterruptedCreation(options.path, &cleared);
+  if (cleared) {
+    spdlog::warn("store {}: its creation was interrupted; creating it again",
+                 options.path);
+    *empty = true;
+  }
+  return status;
+}
+
 // Checks that the RocksDB database at `path` has every family of this build,
 // and lists in `*extra_families` those it does not know. A primary must open
 // every family, and opening them lets a store of a newer format that added
@@ -211,8 +237,8 @@ Status ReadMetaNumber(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
 Status WithRestoreHint(Status status, const std::string& path) {
   if (status.code() != Status::Code::kCorruption) return status;
   return Status::Corruption(status.message() +
-                            "; the store's files are damaged: restore " +
-                            path + " from a backup");
+                            "; the store's files are damaged: restore " + path +
+                            " from a backup");
 }
 
 // Explains a missing format version. A secondary instance of RocksDB 7.8
@@ -300,6 +326,8 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
   bool empty = false;
   Status status = InspectDirectory(options.path, &empty);
   if (!status.ok()) return status;
+  status = FinishInterruptedCreation(options, &empty);
+  if (!status.ok()) return status;
 
   // Only a primary turns an empty directory into a store. Anything else must
   // already be a RocksDB database with our families.
@@ -311,6 +339,12 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
           NotAStoreMessage(options.path, "it holds no RocksDB database"));
     }
     status = CheckFamilies(options.path, &extra_families);
+    if (!status.ok()) return status;
+  }
+
+  std::unique_ptr<CreationMarker> marker;
+  if (creating) {
+    status = CreationMarker::Begin(options.path, &marker);
     if (!status.ok()) return status;
   }
 
@@ -328,6 +362,7 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
   status = creating ? InitializeMeta(db, meta, options.path)
                     : LoadMeta(db, meta, options.path, &format_version,
                                &last_sequence);
+  if (marker) status = marker->Finish();
   if (!status.ok()) return status;
   opened->format_version_ = static_cast<int>(format_version);
   opened->sequences_ = std::make_unique<SequenceTracker>(last_sequence);
@@ -373,8 +408,7 @@ std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family family) const {
       db_->NewIterator(rocksdb::ReadOptions(), handle(family)));
 }
 
-std::unique_ptr<rocksdb::Iterator> Store::NewScanIterator(
-    Family family) const {
+std::unique_ptr<rocksdb::Iterator> Store::NewScanIterator(Family family) const {
   rocksdb::ReadOptions options;
   options.fill_cache = false;
   options.readahead_size = kScanReadahead;

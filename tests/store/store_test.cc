@@ -1,7 +1,10 @@
 #include "store/store.h"
 
+#include <fcntl.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
@@ -9,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "store/creation_marker.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/temp_dir.h"
 
@@ -78,6 +82,75 @@ BOOST_AUTO_TEST_CASE(new_store_in_empty_dir) {
   BOOST_TEST(version == std::to_string(kFormatVersion));
   std::string value;
   BOOST_TEST(store->Get(Family::kRecords, "absent", &value).IsNotFound());
+}
+
+// Leaves `path` as a creation killed after RocksDB made its database but
+// before the store's families and format version: the marker, unlocked, and
+// a plain database.
+void LeaveInterruptedCreation(const std::string& path) {
+  terra::testing::WriteFile(path + "/" + kCreationMarkerName, "");
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  BOOST_REQUIRE(rocksdb::DB::Open(options, path, &db).ok());
+  delete db;
+}
+
+BOOST_AUTO_TEST_CASE(creation_removes_marker) {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  BOOST_REQUIRE(Store::Open(OptionsFor(dir.path().string()), &store).ok());
+  BOOST_TEST(!std::filesystem::exists(dir.Sub(kCreationMarkerName)));
+}
+
+BOOST_AUTO_TEST_CASE(interrupted_creation_redone) {
+  TempDir dir;
+  LeaveInterruptedCreation(dir.path().string());
+
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(OptionsFor(dir.path().string()), &store);
+
+  BOOST_TEST_REQUIRE(status.ok(), status.message());
+  BOOST_TEST(store->format_version() == kFormatVersion);
+  BOOST_TEST(!std::filesystem::exists(dir.Sub(kCreationMarkerName)));
+  store.reset();
+  // It stays a store: the next open does not create it again.
+  BOOST_REQUIRE(Store::Open(OptionsFor(dir.path().string()), &store).ok());
+  BOOST_TEST(store->LastSequence() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(creation_in_progress_busy) {
+  TempDir dir;
+  LeaveInterruptedCreation(dir.path().string());
+  // Another process holding the marker is still creating the store.
+  int fd = open(dir.Sub(kCreationMarkerName).c_str(), O_RDWR);
+  BOOST_REQUIRE(fd >= 0);
+  BOOST_REQUIRE(flock(fd, LOCK_EX | LOCK_NB) == 0);
+
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(OptionsFor(dir.path().string()), &store);
+  close(fd);
+
+  BOOST_TEST((status.code() == Status::Code::kBusy));
+  BOOST_TEST(status.message().find("is being created by another process") !=
+             std::string::npos);
+  BOOST_TEST(std::filesystem::exists(dir.Sub("CURRENT")));
+}
+
+BOOST_AUTO_TEST_CASE(secondary_reports_interrupted_creation) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Sub("store"));
+  LeaveInterruptedCreation(dir.Sub("store"));
+  StoreOptions options = OptionsFor(dir.Sub("store"));
+  options.secondary = true;
+  options.secondary_path = dir.Sub("secondary");
+
+  std::unique_ptr<Store> store;
+  Status status = Store::Open(options, &store);
+
+  BOOST_TEST((status.code() == Status::Code::kInvalidArgument));
+  BOOST_TEST(status.message().find("its creation was interrupted") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(missing_dir_rejected) {
