@@ -76,7 +76,8 @@ class CommitPipeline {
     }
 
     auto applied = std::make_shared<store::AppliedDelivery>();
-    if (store::Status status = applier.Apply(std::move(delivery), applied.get());
+    if (store::Status status =
+            applier.Apply(std::move(delivery), applied.get());
         !status.ok()) {
       std::lock_guard lock(mutex_);
       err_ << kPrefix << status.message() << "\n";
@@ -148,6 +149,19 @@ class CommitPipeline {
   std::unordered_set<std::string> seen_users_;  // used by Apply's thread only
 };
 
+// Writes why a replay stopped before the end of its input, and how to go on.
+void ReportStop(int signal, uint64_t kept, const TraceIdPolicy& trace_ids,
+                std::ostream& err) {
+  err << kPrefix << "stopped by signal " << signal << " after " << kept
+      << " deliveries, which the store keeps; ";
+  if (trace_ids.new_trace_ids) {
+    err << "a second run with --new-trace-ids would apply them again\n";
+  } else {
+    err << "run the same command again to apply the rest (the kept ones "
+           "count as duplicates)\n";
+  }
+}
+
 }  // namespace
 
 int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
@@ -156,18 +170,16 @@ int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
     return ListReplayInput(input, options.trace_ids, "would apply", tally, out,
                            err);
   }
-  std::unique_ptr<store::Store> store;
-  if (int code = OpenPrimaryStore(options.store_path,
-                                  options.write_buffer_bytes, kPrefix, err,
-                                  &store);
-      code != kExitOk) {
-    return code;
-  }
-
   // Without a write-ahead log, a crash loses the deliveries since the last
   // flush together with their dedup entries, so a second run applies them
   // again. The final Flush makes the result durable, also after SIGINT.
   InstallStopHandlers();
+  std::unique_ptr<store::Store> store;
+  if (int code = OpenPrimaryStore(
+          options.store_path, options.write_buffer_bytes, kPrefix, err, &store);
+      code != kExitOk) {
+    return code;
+  }
   store::CommitterOptions committer_options;
   committer_options.sync = false;
   store::Committer committer(store.get(), committer_options);
@@ -190,21 +202,22 @@ int ReplayInto(const ReplayInput& input, const ReplayIntoOptions& options,
         return ok;
       },
       tally, err);
+  // A signal that arrives once the input is read stops nothing.
+  int stopped_by = StopSignal();
   pipeline.Drain();
   progress.Finish();
   bool store_failed = pipeline.failed();
 
   committer.Stop();
   if (store::Status status = store->Flush(); !status.ok()) {
-    err << kPrefix << status.message() << "\n";
+    err << kPrefix << status.message()
+        << "; the deliveries applied since the store's last flush are not "
+           "kept: fix the cause and run the same command again\n";
     return kExitStoreError;
   }
-  if (int signal = StopSignal(); signal != 0) {
-    err << kPrefix << "stopped by signal " << signal << " after "
-        << pipeline.total()
-        << " deliveries, which the store keeps; run the same command again "
-           "to apply the rest (the kept ones count as duplicates)\n";
-    return kExitSignalBase + signal;
+  if (stopped_by != 0) {
+    ReportStop(stopped_by, pipeline.total(), options.trace_ids, err);
+    return kExitSignalBase + stopped_by;
   }
   return store_failed ? kExitStoreError : code;
 }

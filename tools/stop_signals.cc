@@ -9,9 +9,15 @@ namespace {
 
 std::atomic<int> stop_signal{0};
 
+// Sets the flag on the first stop signal. A second one ends the process at
+// once, as without a handler, because a process that waits on input never
+// checks the flag.
 void OnStopSignal(int signal_number) {
   int none = 0;
-  stop_signal.compare_exchange_strong(none, signal_number);
+  if (!stop_signal.compare_exchange_strong(none, signal_number)) {
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+  }
 }
 
 }  // namespace

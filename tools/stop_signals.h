@@ -2,7 +2,9 @@
 // set a flag that the dump checks between rows, --follow between polls and
 // replay --into between deliveries, so each returns through the usual
 // cleanup: a dump removes the secondary instance's scratch directory, and a
-// replay flushes what it applied. SIGPIPE is ignored, so that a closed pipe shows up as a
+// replay flushes what it applied. A second SIGINT or SIGTERM ends the
+// process at once, without that cleanup, for a process that waits on input
+// (a pipe that stays open and silent) and so does not check the flag. SIGPIPE is ignored, so that a closed pipe shows up as a
 // failed write instead of killing the process.
 //
 // Thread safety: the flag is an atomic; any thread may call StopRequested.
