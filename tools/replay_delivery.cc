@@ -1,5 +1,7 @@
 #include "tools/replay_delivery.h"
 
+#include "daemon/webhook_handler.h"
+
 namespace terra::tools {
 
 std::string ReplayTraceId(const store::DeliveryRecord& delivery,
@@ -24,6 +26,18 @@ std::string DescribeDelivery(std::string_view verb,
   line += delivery.event_type.empty() ? "-" : delivery.event_type;
   line += " " + std::to_string(delivery.body.size()) + " bytes";
   return line;
+}
+
+std::optional<int64_t> ReplayOrderingMs(const store::DeliveryRecord& delivery) {
+  if (delivery.signed_at_s != 0) {
+    return daemon::EffectiveOrderingMs(delivery.ordering_header_ms.has_value(),
+                                       delivery.ordering_header_ms.value_or(0),
+                                       delivery.signed_at_s);
+  }
+  if (delivery.ordering_ms > 0) {
+    return delivery.ordering_ms;
+  }
+  return std::nullopt;
 }
 
 }  // namespace terra::tools

@@ -6,6 +6,7 @@
 #define TERRA_TOOLS_REPLAY_DELIVERY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "store/delivery_record.h"
@@ -27,6 +28,14 @@ struct TraceIdPolicy {
 // An empty result lets the daemon or applier use the body's SHA-256.
 std::string ReplayTraceId(const store::DeliveryRecord& delivery,
                           const TraceIdPolicy& policy, uint64_t index);
+
+// Returns the ordering timestamp, in unix ms, that a replay gives `delivery`,
+// the same for --into and --to: for a signed webhook, its ordering header
+// capped at its signed time as terra-syncd does (so an edited capture line
+// cannot carry a later time); for REST data, which has no signature, its
+// recorded ordering time. Returns nullopt for a plain body without either,
+// which counts as received now.
+std::optional<int64_t> ReplayOrderingMs(const store::DeliveryRecord& delivery);
 
 // Returns "<verb> <trace id or '-'> <event type or '-'> <size> bytes" for
 // --dry-run, for example "would send t1 daily 2048 bytes".

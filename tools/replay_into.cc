@@ -27,11 +27,9 @@ int64_t NowMs() {
       .count();
 }
 
-// Builds the delivery to apply. A plain body has no received or ordering
-// time, so it counts as received now, like a fresh webhook. Otherwise the
-// ordering time is derived from the signed time and the ordering header the
-// way terra-syncd derives it, so an edited capture line cannot carry an
-// ordering time beyond its signature.
+// Builds the delivery to apply, ordered as ReplayOrderingMs says. A plain
+// body has no received or ordering time, so it counts as received and
+// signed now, like a fresh webhook.
 store::Delivery ToDelivery(store::DeliveryRecord record, std::string trace_id) {
   int64_t now_ms = NowMs();
   store::Delivery delivery;
@@ -42,9 +40,7 @@ store::Delivery ToDelivery(store::DeliveryRecord record, std::string trace_id) {
   delivery.ordering_header_ms = record.ordering_header_ms;
   delivery.signed_at_s =
       record.signed_at_s != 0 ? record.signed_at_s : now_ms / 1000;
-  delivery.ordering_ms = daemon::EffectiveOrderingMs(
-      record.ordering_header_ms.has_value(),
-      record.ordering_header_ms.value_or(0), delivery.signed_at_s);
+  delivery.ordering_ms = ReplayOrderingMs(record).value_or(now_ms);
   delivery.body = std::move(record.body);
   return delivery;
 }

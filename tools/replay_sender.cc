@@ -113,11 +113,11 @@ std::vector<std::pair<std::string, std::string>> Headers(
   if (!job.record.terra_reference.empty()) {
     headers.emplace_back("terra-reference", job.record.terra_reference);
   }
-  // The applied (already capped) ordering timestamp; with a fresh `t` the
-  // daemon's cap leaves it as it is.
-  if (job.record.ordering_ms > 0) {
+  // The ordering timestamp that replay --into would apply; with a fresh `t`
+  // the daemon's cap leaves it as it is.
+  if (std::optional<int64_t> ordering_ms = ReplayOrderingMs(job.record)) {
     headers.emplace_back("X-Terra-Ordering-Timestamp",
-                         std::to_string(job.record.ordering_ms));
+                         std::to_string(*ordering_ms));
   }
   return headers;
 }

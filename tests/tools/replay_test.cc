@@ -16,6 +16,7 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -689,6 +690,61 @@ BOOST_AUTO_TEST_CASE(into_caps_ordering_time) {
   BOOST_REQUIRE(records.size() == 1u);
   BOOST_TEST(records[0].at("ordering_ms").as_int64() ==
              original.at("signed_at_s").as_int64() * 1000);
+}
+
+// Replays one capture line of trace id t2 (a daily), edited by `edit`, with
+// --into and with --to, and returns the ordering_ms of the record each
+// produced.
+std::pair<int64_t, int64_t> OrderingIntoAndTo(
+    const std::function<void(json::object*)>& edit) {
+  SourceStore source;
+  std::string line;
+  for (const std::string& text : CaptureLines(source.WriteCapture())) {
+    json::object object = json::parse(text).as_object();
+    if (object.at("trace_id") != "t2") continue;
+    edit(&object);
+    line = json::serialize(object) + "\n";
+  }
+  BOOST_REQUIRE(!line.empty());
+  testing::WriteFile(source.dir().Sub("edited.ndjson"), line);
+  std::string into = source.dir().Sub("into");
+  std::filesystem::create_directory(into);
+  testing::RunningDaemon daemon(source.dir(), source.dir().Sub("to"));
+
+  testing::CommandResult offline =
+      source.Run({"replay", "--capture", source.dir().Sub("edited.ndjson"),
+                  "--into", into});
+  testing::CommandResult sent =
+      source.Run({"replay", "--capture", source.dir().Sub("edited.ndjson"),
+                  "--to", daemon.url(), "--secret-file", daemon.secret_path()});
+
+  BOOST_REQUIRE_MESSAGE(offline.exit_code == 0, offline.err);
+  BOOST_REQUIRE_MESSAGE(sent.exit_code == 0, sent.err);
+  std::vector<json::object> a = ParseNdjson(source.Dump(into, "records"));
+  std::vector<json::object> b =
+      ParseNdjson(source.Dump(source.dir().Sub("to"), "records"));
+  BOOST_REQUIRE(a.size() == 1u);
+  BOOST_REQUIRE(b.size() == 1u);
+  return {a[0].at("ordering_ms").as_int64(), b[0].at("ordering_ms").as_int64()};
+}
+
+BOOST_AUTO_TEST_CASE(into_and_to_order_alike) {
+  // Only the ordering header: both cap it at the signed time.
+  auto [header_into, header_to] = OrderingIntoAndTo([](json::object* line) {
+    line->erase("ordering_ms");
+    (*line)["ordering_header_ms"] = kJuly1Ms + 5;
+  });
+  BOOST_TEST(header_into == kJuly1Ms + 5);
+  BOOST_TEST(header_to == kJuly1Ms + 5);
+
+  // REST data: no signature, its recorded ordering time.
+  auto [rest_into, rest_to] = OrderingIntoAndTo([](json::object* line) {
+    line->erase("ordering_header_ms");
+    (*line)["signed_at_s"] = 0;
+    (*line)["ordering_ms"] = kJuly1Ms + 7;
+  });
+  BOOST_TEST(rest_into == kJuly1Ms + 7);
+  BOOST_TEST(rest_to == kJuly1Ms + 7);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_options_rejected) {
