@@ -29,12 +29,12 @@ struct TraceIdPolicy {
 std::string ReplayTraceId(const store::DeliveryRecord& delivery,
                           const TraceIdPolicy& policy, uint64_t index);
 
-// Returns the ordering timestamp, in unix ms, that a replay gives `delivery`,
-// the same for --into and --to: for a signed webhook, its ordering header
-// capped at its signed time as terra-syncd does (so an edited capture line
-// cannot carry a later time); for REST data, which has no signature, its
-// recorded ordering time. Returns nullopt for a plain body without either,
-// which counts as received now.
+// Returns the ordering timestamp, in unix ms, that a replay gives
+// `delivery`, with --into and --to alike. A signed webhook gets its ordering
+// header capped at its signed time, as terra-syncd does, so an edited
+// capture line cannot carry a later time. REST data, which has no
+// signature, gets its recorded ordering time. A plain body without either
+// gets nullopt and counts as received now.
 std::optional<int64_t> ReplayOrderingMs(const store::DeliveryRecord& delivery);
 
 // Returns "<verb> <trace id or '-'> <event type or '-'> <size> bytes" for
