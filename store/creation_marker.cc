@@ -72,9 +72,9 @@ Status ClearInterruptedCreation(const std::string& path, bool* cleared) {
     return errno == ENOENT ? Status::Ok()
                            : ErrnoError("cannot open " + file, errno);
   }
-  bool held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+  bool locked_elsewhere = flock(fd, LOCK_EX | LOCK_NB) != 0;
   close(fd);
-  if (held) {
+  if (locked_elsewhere) {
     return Status::Busy("store " + path +
                         " is being created by another process; wait for it "
                         "to finish, or stop it");

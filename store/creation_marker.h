@@ -4,8 +4,8 @@
 // a store. So a primary that turns an empty directory into a store first
 // writes the marker file TERRA-SYNC-CREATING and holds an flock(2) on it,
 // and removes it, durably, once the store is complete. A marker that no
-// process holds shows an interrupted creation: the directory held nothing
-// before it began, so its files can all be removed and the creation redone.
+// process has locked marks an interrupted creation. The directory was empty
+// before that creation began, so all its files can be removed.
 //
 // Thread safety: a CreationMarker belongs to one thread.
 

@@ -6,10 +6,11 @@
 //
 // Output rules, the same for every overload:
 //   - no whitespace; object members in their stored order;
-//   - integers in decimal; a double in the shortest form that std::to_chars
-//     reads back as the same double (72.5, 0.1, 1e+300, 1e-07), with `.0`
-//     appended when that form has no '.', 'e' or 'E' (3.0, -0.0), so it
-//     parses back as a double, not an integer;
+//   - integers in decimal;
+//   - a double in the shortest form that std::to_chars reads back as the
+//     same double (72.5, 0.1, 1e+300, 1e-07). When that form has no '.',
+//     'e' or 'E', `.0` is appended (3.0, -0.0), so it parses back as a
+//     double, not an integer;
 //   - a non-finite double (NaN or infinity) as `null`, because JSON has no
 //     text for it;
 //   - strings with `"` and `\` escaped, control characters below 0x20 as

@@ -132,8 +132,8 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
 }
 
 // Handles the marker of a store creation that did not finish (see
-// creation_marker.h). A primary removes what it left, so that `*empty` holds
-// and the store is created again; a secondary reports it.
+// creation_marker.h). A primary removes the partial files and sets `*empty`,
+// so the store is created again. A secondary reports the marker.
 Status FinishInterruptedCreation(const StoreOptions& options, bool* empty) {
   if (options.secondary) {
     if (!std::filesystem::exists(options.path + "/" + kCreationMarkerName)) {

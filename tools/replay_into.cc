@@ -27,9 +27,9 @@ int64_t NowMs() {
       .count();
 }
 
-// Builds the delivery to apply, ordered as ReplayOrderingMs says. A plain
-// body has no received or ordering time, so it counts as received and
-// signed now, like a fresh webhook.
+// Builds the delivery to apply, with the ordering time from ReplayOrderingMs.
+// A plain body has no received or ordering time, so it counts as received
+// and signed now, like a fresh webhook.
 store::Delivery ToDelivery(store::DeliveryRecord record, std::string trace_id) {
   int64_t now_ms = NowMs();
   store::Delivery delivery;

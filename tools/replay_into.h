@@ -1,8 +1,8 @@
 // `terra-syncctl replay --into STORE`: applies deliveries offline through the
 // daemon's own DeliveryApplier and Committer, into a store whose daemon is
 // stopped, opened for a bulk load (no write-ahead log; one flush at the end).
-// Deliveries are built in input order and up to 256 wait for the committer
-// at once; the replay waits for every commit before a `user_reauth` and
+// Deliveries are built in input order, and up to 256 wait for the committer
+// at once. The replay waits for every commit before a `user_reauth` and
 // after the first delivery of each user id, because the applier reads user
 // ids that earlier deliveries write (an `auth` before its data, a
 // `user_reauth` before data under the new id).

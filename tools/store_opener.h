@@ -41,9 +41,10 @@ class SecondaryStore {
 // Opens `path` as the primary for an offline replay, as a bulk load (see
 // store::StoreOptions::bulk_load: the caller must Flush() before it reports
 // success), with memtables of `write_buffer_bytes` per column family. An
-// empty directory becomes a new store. On failure writes one line starting
-// with `prefix` to `err`, naming a running terra-syncd when the store is
-// locked, and returns kExitStoreError; returns kExitOk on success.
+// empty directory becomes a new store. Returns kExitOk on success. On
+// failure writes one line starting with `prefix` to `err` and returns
+// kExitStoreError; that line names a running terra-syncd when the store is
+// locked.
 [[nodiscard]] int OpenPrimaryStore(const std::string& path,
                                    size_t write_buffer_bytes,
                                    std::string_view prefix, std::ostream& err,

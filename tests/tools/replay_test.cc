@@ -195,17 +195,18 @@ BOOST_AUTO_TEST_CASE(into_sigint_flushes_what_it_applied) {
 
   std::string err = replay.run().Errors();
   BOOST_TEST(code == 128 + SIGINT, "exit code " << code << ", " << err);
-  int kept = StoppedAfter(err);
-  BOOST_TEST((kept >= 1 && kept <= 3), err);
+  int applied = StoppedAfter(err);
+  BOOST_TEST(applied >= 1, err);
+  BOOST_TEST(applied <= 3, err);
   BOOST_TEST(ParseNdjson(source.Dump(target, "deliveries")).size() ==
-             static_cast<size_t>(kept));
+             static_cast<size_t>(applied));
   testing::CommandResult rerun =
       source.Run({"replay", "--capture", source.dir().Sub("capture.ndjson"),
                   "--into", target});
   BOOST_TEST(rerun.exit_code == 0, rerun.err);
-  BOOST_TEST(
-      rerun.err.find(std::to_string(kept) + " duplicate") != std::string::npos,
-      rerun.err);
+  BOOST_TEST(rerun.err.find(std::to_string(applied) + " duplicate") !=
+                 std::string::npos,
+             rerun.err);
   BOOST_TEST(Comparable(source.Dump(target, "records")) ==
              Comparable(source.Dump(source.path(), "records")));
 }
@@ -217,7 +218,7 @@ BOOST_AUTO_TEST_CASE(into_second_sigint_ends_a_waiting_replay) {
   std::filesystem::create_directory(target);
 
   // The pipe stays open and silent, so the replay waits in a read and never
-  // sees the flag that the first SIGINT sets.
+  // checks the flag that the first SIGINT sets.
   PipedReplayInto replay(source, target);
   replay.Write(lines[0]);
   std::this_thread::sleep_for(std::chrono::seconds(1));
