@@ -22,6 +22,8 @@ constexpr size_t kMaxHeaderLimitBytes = 1 << 20;
 // Connections beyond this would exceed the descriptors a service gets by
 // default many times over; "-1" parses as a huge unsigned number.
 constexpr size_t kMaxConnectionsLimit = 1'000'000;
+// A retention of more than a century is taken for a typo.
+constexpr int kMaxRetentionDays = 36500;
 
 // A zero timeout would close every connection before its first request.
 constexpr std::chrono::milliseconds kMinTimeout{100};
@@ -126,7 +128,12 @@ po::options_description BuildOptions(Config* config, RawOptions* raw) {
        "maximum nesting of a JSON body; deeper bodies are quarantined")
       ("backfill-days",
        po::value(&config->backfill_days)->default_value(config->backfill_days),
-       "days of history a backfill job requests when a user connects");
+       "days of history a backfill job requests when a user connects")
+      ("delivery-retention-days",
+       po::value(&config->delivery_retention_days)
+           ->default_value(config->delivery_retention_days),
+       "days an archived delivery and its dedup entry are kept; 0 keeps "
+       "them all");
 
   po::options_description logging("Logging");
   logging.add_options()
@@ -314,6 +321,12 @@ bool Validate(const Config& config, std::string* error) {
   }
   if (config.signature_tolerance_s < 1) {
     *error = "invalid --signature-tolerance: use 1 second or more";
+    return false;
+  }
+  if (config.delivery_retention_days < 0 ||
+      config.delivery_retention_days > kMaxRetentionDays) {
+    *error = "invalid --delivery-retention-days: use 0 (keep all) to " +
+             std::to_string(kMaxRetentionDays);
     return false;
   }
   if (config.json_max_depth < 8 || config.backfill_days < 1) {

@@ -81,6 +81,8 @@ struct Config {
 
   size_t json_max_depth = 64;
   int backfill_days = 28;
+  // Days an archived delivery and its dedup entry are kept; 0 keeps them all.
+  int delivery_retention_days = 30;
   RestConfig rest;  // Terra REST API; off unless both credential files are set
 
   int io_threads = 2;

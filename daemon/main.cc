@@ -20,9 +20,11 @@
 #include "daemon/logging.h"
 #include "daemon/payload_fetcher.h"
 #include "daemon/rest_service.h"
+#include "daemon/retention_sweeper.h"
 #include "daemon/service_metrics.h"
 #include "daemon/service_monitor.h"
 #include "daemon/systemd.h"
+#include "daemon/test_clock.h"
 #include "daemon/webhook_handler.h"
 #include "store/committer.h"
 #include "store/delivery_applier.h"
@@ -45,6 +47,10 @@ constexpr int kExitListen = 4;
 constexpr auto kDrainTimeout = std::chrono::seconds(20);
 constexpr auto kDrainPoll = std::chrono::milliseconds(50);
 
+// Time between two retention sweeps, and under a test clock.
+constexpr auto kRetentionInterval = std::chrono::hours(1);
+constexpr auto kTestRetentionInterval = std::chrono::seconds(1);
+
 using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 
 // Everything that runs, in construction order; destroyed in reverse.
@@ -55,6 +61,7 @@ struct Daemon {
   terra::daemon::ServiceMetrics metrics;
   std::unique_ptr<terra::store::Committer> committer;
   std::unique_ptr<terra::store::DeliveryApplier> applier;
+  std::unique_ptr<terra::daemon::RetentionSweeper> retention;
   std::unique_ptr<terra::daemon::WebhookHandler> handler;
   std::unique_ptr<asio::io_context> io_context;
   std::shared_ptr<WorkGuard> work;
@@ -81,6 +88,24 @@ bool OpenStore(Daemon* daemon) {
                daemon->config.store_path, daemon->store->format_version(),
                daemon->store->LastSequence());
   return true;
+}
+
+// Starts deleting archived deliveries older than the configured retention.
+// Under a test clock it sweeps every second instead of every hour.
+void StartRetention(Daemon* daemon) {
+  int days = daemon->config.delivery_retention_days;
+  const std::string& clock_file = daemon->config.rest.test_clock_file;
+  daemon->retention = std::make_unique<terra::daemon::RetentionSweeper>(
+      daemon->store.get(), days, &daemon->metrics,
+      terra::daemon::MakeWallClock(clock_file));
+  daemon->retention->Start(clock_file.empty() ? kRetentionInterval
+                                              : kTestRetentionInterval);
+  if (days > 0) {
+    spdlog::info("archived deliveries are kept for {} days", days);
+  } else {
+    spdlog::info("archived deliveries are kept forever "
+                 "(delivery-retention-days 0)");
+  }
 }
 
 void LogConfiguration(const Config& config) {
@@ -241,6 +266,8 @@ void Reload(Daemon* daemon) {
     spdlog::warn("listen address, webhook path, store, sync-writes and "
                  "io-threads change only at restart; the running values stay");
   }
+  daemon->retention->SetRetentionDays(fresh.delivery_retention_days);
+  daemon->config.delivery_retention_days = fresh.delivery_retention_days;
   daemon->config.signing_secrets = fresh.signing_secrets;
   daemon->config.signature_tolerance_s = fresh.signature_tolerance_s;
   daemon->config.limits = fresh.limits;
@@ -346,6 +373,9 @@ bool StartRest(Daemon* daemon) {
 }
 
 void Shutdown(Daemon* daemon) {
+  if (daemon->retention) {
+    daemon->retention->Stop();
+  }
   daemon->committer->Stop();
   terra::store::CommitterStats stats = daemon->committer->stats();
   spdlog::info("terra-syncd stopped: {} committed, {} duplicates", stats.committed,
@@ -387,6 +417,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   StartSignalsAndMonitor(&daemon);
+  StartRetention(&daemon);
 
   systemd::NotifyReady("accepting webhooks");
   RunIoThreads(*daemon.io_context, daemon.config.io_threads);

@@ -41,7 +41,8 @@ struct RestConfig {
   int silence_terra_after_s = 21600;       // 0: off
 
   // Tests only (hidden from --help): a file holding the wall clock's unix
-  // seconds, read by the REST side in place of the system clock.
+  // seconds, read by the REST side and the retention sweeper in place of the
+  // system clock.
   std::string test_clock_file;
 
   // Filled by FinishRestConfig.

@@ -61,6 +61,9 @@ ServiceMetrics::ServiceMetrics() {
       "terra_commit_latency_seconds",
       "Time to write and sync one group commit.",
       {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+  deliveries_expired = registry.AddCounter(
+      "terra_deliveries_expired_total",
+      "Archived deliveries deleted after the retention time.");
   rest_requests = registry.AddCounter(
       "terra_rest_requests_total",
       "Requests to Terra's REST API, by HTTP status (\"error\" when no "

@@ -29,6 +29,7 @@ struct ServiceMetrics {
   CounterFamily* reconcile_runs;        // {trigger}
   CounterFamily* subscription_changes;  // {change}
   CounterFamily* silence_pulls;         // {kind}
+  CounterFamily* deliveries_expired;
 };
 
 // Returns `event_type` if it is one of Terra's documented event types, else

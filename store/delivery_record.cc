@@ -39,6 +39,24 @@ uint32_t ReadBigEndian32(std::string_view bytes) {
   return value;
 }
 
+// Splits a delivery record into its JSON header and its body. Returns false
+// if the version byte or the header length is wrong.
+bool SplitDeliveryRecord(std::string_view bytes, std::string_view* header,
+                         std::string_view* body) {
+  if (bytes.size() < 1 + kLengthBytes ||
+      static_cast<uint8_t>(bytes[0]) != kDeliveryRecordVersion) {
+    return false;
+  }
+  uint32_t header_size = ReadBigEndian32(bytes.substr(1, kLengthBytes));
+  std::string_view rest = bytes.substr(1 + kLengthBytes);
+  if (header_size > rest.size()) {
+    return false;
+  }
+  *header = rest.substr(0, header_size);
+  *body = rest.substr(header_size);
+  return true;
+}
+
 boost::json::object HeaderToJson(const DeliveryRecord& record) {
   boost::json::object header;
   header["sequence"] = record.sequence;
@@ -159,14 +177,10 @@ std::string EncodeDeliveryRecord(const DeliveryRecord& record) {
   return bytes;
 }
 
-bool DecodeDeliveryRecord(std::string_view bytes, DeliveryRecord* record) {
-  if (bytes.size() < 1 + kLengthBytes ||
-      static_cast<uint8_t>(bytes[0]) != kDeliveryRecordVersion) {
-    return false;
-  }
-  uint32_t header_size = ReadBigEndian32(bytes.substr(1, kLengthBytes));
-  std::string_view rest = bytes.substr(1 + kLengthBytes);
-  if (header_size > rest.size()) {
+bool DecodeDeliveryHeader(std::string_view bytes, DeliveryRecord* record) {
+  std::string_view header_bytes;
+  std::string_view body;
+  if (!SplitDeliveryRecord(bytes, &header_bytes, &body)) {
     return false;
   }
 
@@ -176,15 +190,21 @@ bool DecodeDeliveryRecord(std::string_view bytes, DeliveryRecord* record) {
   header_options.allow_invalid_utf8 = true;
   boost::system::error_code ec;
   boost::json::value header =
-      boost::json::parse(rest.substr(0, header_size), ec, {}, header_options);
+      boost::json::parse(header_bytes, ec, {}, header_options);
   if (ec || !header.is_object()) {
     return false;
   }
-  if (!HeaderFromJson(header.get_object(), record)) {
+  return HeaderFromJson(header.get_object(), record);
+}
+
+bool DecodeDeliveryRecord(std::string_view bytes, DeliveryRecord* record) {
+  std::string_view header_bytes;
+  std::string_view body;
+  if (!SplitDeliveryRecord(bytes, &header_bytes, &body) ||
+      !DecodeDeliveryHeader(bytes, record)) {
     return false;
   }
-
-  record->body = std::string(rest.substr(header_size));
+  record->body = std::string(body);
   return true;
 }
 

@@ -59,6 +59,12 @@ std::string EncodeDeliveryRecord(const DeliveryRecord& record);
 [[nodiscard]] bool DecodeDeliveryRecord(std::string_view bytes,
                                         DeliveryRecord* record);
 
+// Parses the metadata of bytes written by EncodeDeliveryRecord, leaving
+// `record->body` untouched, for readers that skip the body. Returns false if
+// malformed.
+[[nodiscard]] bool DecodeDeliveryHeader(std::string_view bytes,
+                                        DeliveryRecord* record);
+
 }  // namespace terra::store
 
 #endif  // TERRA_STORE_DELIVERY_RECORD_H_

@@ -20,6 +20,7 @@
 
 #include "store/creation_marker.h"
 #include "store/merge_operators.h"
+#include "store/retention.h"
 #include "store/rocksdb_logger.h"
 #include "store/rocksdb_status.h"
 
@@ -35,6 +36,10 @@ constexpr double kBloomBitsPerKey = 10;
 // Read-ahead of scan iterators: large enough that a walk of a whole family
 // reads each file in a few system calls.
 constexpr size_t kScanReadahead = 2 << 20;
+
+// Maximum time a `dedup` table file goes without a compaction, which is when
+// its expired entries are dropped.
+constexpr uint64_t kDedupPeriodicCompactionS = 24 * 60 * 60;
 
 std::string NotAStoreMessage(const std::string& path, std::string_view why) {
   return path + " is not a terra-sync store (" + std::string(why) +
@@ -74,7 +79,8 @@ bool ParseDecimal(std::string_view text, uint64_t* value) {
 
 rocksdb::ColumnFamilyOptions FamilyOptions(
     Family family, const StoreOptions& options,
-    const std::shared_ptr<rocksdb::TableFactory>& table_factory) {
+    const std::shared_ptr<rocksdb::TableFactory>& table_factory,
+    const std::shared_ptr<const std::atomic<uint64_t>>& expired_before) {
   rocksdb::ColumnFamilyOptions cf;
   cf.compaction_style = rocksdb::kCompactionStyleLevel;
   cf.write_buffer_size = options.write_buffer_bytes;
@@ -95,6 +101,14 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
       // terra-syncctl reads the archive through one.
       cf.enable_blob_files = false;
       break;
+    case Family::kDedup:
+      // Trace ids are random keys, so compactions reach every file, and a
+      // daily rewrite of this small family bounds how long an expired
+      // entry stays.
+      cf.compaction_filter_factory =
+          NewDedupExpiryFilterFactory(expired_before);
+      cf.periodic_compaction_seconds = kDedupPeriodicCompactionS;
+      break;
     default:
       break;
   }
@@ -104,8 +118,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
 // Descriptors of every Family in Family order, then "default", then the
 // `extra_families` found in an existing store.
 std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
-    const StoreOptions& options,
-    const std::vector<std::string>& extra_families) {
+    const StoreOptions& options, const std::vector<std::string>& extra_families,
+    const std::shared_ptr<const std::atomic<uint64_t>>& expired_before) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
@@ -115,8 +129,9 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < kFamilyCount; ++i) {
     Family family = static_cast<Family>(i);
-    descriptors.emplace_back(std::string(FamilyName(family)),
-                             FamilyOptions(family, options, table_factory));
+    descriptors.emplace_back(
+        std::string(FamilyName(family)),
+        FamilyOptions(family, options, table_factory, expired_before));
   }
   // The default family stores nothing, but RocksDB's default 64 MiB memtable
   // would set the free space it waits for before it resumes writing after a
@@ -186,9 +201,11 @@ Status CheckFamilies(const std::string& path,
 
 // Opens the database with every family. `handles` follow the order of
 // Descriptors.
-Status OpenDb(const StoreOptions& options, bool creating,
-              const std::vector<std::string>& extra_families, rocksdb::DB** db,
-              std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
+Status OpenDb(
+    const StoreOptions& options, bool creating,
+    const std::vector<std::string>& extra_families,
+    const std::shared_ptr<const std::atomic<uint64_t>>& expired_before,
+    rocksdb::DB** db, std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = creating;
   db_options.create_missing_column_families = creating;
@@ -199,9 +216,9 @@ Status OpenDb(const StoreOptions& options, bool creating,
     // Not the LOG file in the store directory: on a full file system it
     // aborts the process (see rocksdb_logger.h).
     db_options.info_log = NewSpdlogRocksDbLogger();
-    rocksdb::Status status =
-        rocksdb::DB::Open(db_options, options.path,
-                          Descriptors(options, extra_families), handles, db);
+    rocksdb::Status status = rocksdb::DB::Open(
+        db_options, options.path,
+        Descriptors(options, extra_families, expired_before), handles, db);
     return FromRocksDb(status, "open store " + options.path);
   }
 
@@ -212,7 +229,7 @@ Status OpenDb(const StoreOptions& options, bool creating,
   std::filesystem::create_directories(options.secondary_path, error);
   rocksdb::Status status = rocksdb::DB::OpenAsSecondary(
       db_options, options.path, options.secondary_path,
-      Descriptors(options, extra_families), handles, db);
+      Descriptors(options, extra_families, expired_before), handles, db);
   return FromRocksDb(status, "open store " + options.path +
                                  " as a secondary instance in " +
                                  options.secondary_path);
@@ -352,7 +369,8 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
   std::unique_ptr<Store> opened(new Store());
   opened->path_ = options.path;
   opened->bulk_load_ = options.bulk_load && !options.secondary;
-  status = OpenDb(options, creating, extra_families, &db, &opened->handles_);
+  status = OpenDb(options, creating, extra_families,
+                  opened->deliveries_expired_before_, &db, &opened->handles_);
   if (!status.ok()) return WithRestoreHint(status, options.path);
   opened->db_.reset(db);
 
@@ -366,6 +384,15 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
   if (!status.ok()) return status;
   opened->format_version_ = static_cast<int>(format_version);
   opened->sequences_ = std::make_unique<SequenceTracker>(last_sequence);
+
+  // Until retention first runs, the dedup filter keeps every entry.
+  uint64_t expired_before = 0;
+  status =
+      ReadMetaNumber(db, meta, kMetaDeliveriesExpiredBefore, &expired_before);
+  if (!status.ok() && !status.IsNotFound()) {
+    return WithRestoreHint(status, options.path);
+  }
+  opened->SetDeliveriesExpiredBefore(expired_before);
 
   *store = std::move(opened);
   return Status::Ok();

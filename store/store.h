@@ -7,6 +7,7 @@
 #ifndef TERRA_STORE_STORE_H_
 #define TERRA_STORE_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -54,6 +55,11 @@ inline constexpr std::string_view kMetaLastSequence = "last_sequence";
 inline constexpr std::string_view kMetaDeliveryWatermark = "delivery_watermark";
 inline constexpr std::string_view kMetaLastHealthcheck = "last_healthcheck_ms";
 inline constexpr std::string_view kMetaLargeRequestPrefix = "large_request/";
+// First delivery sequence that retention kept, decimal ASCII. Every archive
+// entry below it is deleted, and every dedup entry below it is dropped at
+// its next compaction (see retention.h).
+inline constexpr std::string_view kMetaDeliveriesExpiredBefore =
+    "deliveries_expired_before";
 
 // How to open a store. Sizes are in bytes.
 struct StoreOptions {
@@ -143,6 +149,18 @@ class Store {
   // read.
   uint64_t SizeOnDisk() const;
 
+  // The first delivery sequence that retention kept; 0 before any expiry.
+  uint64_t deliveries_expired_before() const {
+    return deliveries_expired_before_->load();
+  }
+
+  // Records that every delivery below `sequence` has expired, for the dedup
+  // family's compaction filter. Only for ExpireDeliveries, after it wrote
+  // kMetaDeliveriesExpiredBefore.
+  void SetDeliveriesExpiredBefore(uint64_t sequence) {
+    deliveries_expired_before_->store(sequence);
+  }
+
   // The format version recorded in the store.
   int format_version() const { return format_version_; }
   const std::string& path() const { return path_; }
@@ -160,6 +178,8 @@ class Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Family
   std::unique_ptr<SequenceTracker> sequences_;
+  std::shared_ptr<std::atomic<uint64_t>> deliveries_expired_before_ =
+      std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 }  // namespace terra::store

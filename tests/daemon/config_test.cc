@@ -101,6 +101,8 @@ BOOST_AUTO_TEST_CASE(invalid_values_name_the_option) {
       {{"--request-timeout", "50ms"}, "--request-timeout"},
       {{"--max-connections", "-1"}, "--max-connections"},
       {{"--admin-listen", "nowhere"}, "--admin-listen"},
+      {{"--delivery-retention-days", "-1"}, "--delivery-retention-days"},
+      {{"--delivery-retention-days", "36501"}, "--delivery-retention-days"},
   };
   for (const Case& test : cases) {
     std::vector<std::string> args = base;
@@ -112,6 +114,21 @@ BOOST_AUTO_TEST_CASE(invalid_values_name_the_option) {
                  "error: " << parsed.error);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(delivery_retention_days) {
+  TempDir dir;
+  WriteFile(dir.Sub("secret"), "s3cret");
+  std::vector<std::string> base{"--store", "/tmp/x", "--signing-secret-file",
+                                dir.Sub("secret")};
+  Parsed defaults = Parse(base);
+  base.insert(base.end(), {"--delivery-retention-days", "0"});
+  Parsed keep_all = Parse(base);
+
+  BOOST_REQUIRE_MESSAGE(defaults.outcome == ParseOutcome::kRun, defaults.error);
+  BOOST_TEST(defaults.config.delivery_retention_days == 30);
+  BOOST_REQUIRE_MESSAGE(keep_all.outcome == ParseOutcome::kRun, keep_all.error);
+  BOOST_TEST(keep_all.config.delivery_retention_days == 0);
 }
 
 BOOST_AUTO_TEST_CASE(required_options_missing) {

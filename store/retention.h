@@ -1,0 +1,59 @@
+// Retention of archived deliveries: the `deliveries` archive and the `dedup`
+// entries are kept for a configured time, long enough to replay any
+// extraction and longer than Terra retries a delivery, then deleted.
+//
+// Deliveries expire in sequence order. A pass deletes the archive's oldest
+// entries with one range deletion, up to the first delivery received at or
+// after the cutoff, and records the first sequence it kept in `meta` as
+// `deliveries_expired_before`. A compaction filter on `dedup` then drops the
+// entries of deliveries below that sequence. Sequences and received times
+// grow together, except for deliveries applied offline from an old capture
+// (replay --into keeps their received time): such a delivery stays until
+// every delivery before it has expired too.
+
+#ifndef TERRA_STORE_RETENTION_H_
+#define TERRA_STORE_RETENTION_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "store/status.h"
+
+namespace rocksdb {
+class CompactionFilterFactory;
+}  // namespace rocksdb
+
+namespace terra::store {
+
+class Store;
+
+// Result of one expiry pass.
+struct ExpiryPass {
+  uint64_t deleted = 0;         // archive entries deleted by this pass
+  uint64_t expired_before = 0;  // every delivery below this sequence is gone
+  bool complete = true;         // false: max_entries ran out before the cutoff
+};
+
+// Deletes the archived deliveries received before `cutoff_ms` (unix ms), in
+// sequence order, and marks their dedup entries for removal. Reads at most
+// `max_entries` archive entries, so that one pass takes bounded time. Call
+// again while `pass->complete` is false. Stops at the first delivery
+// received at or after the cutoff and never passes the delivery watermark,
+// so a delivery still being committed is kept. An archive entry that cannot
+// be decoded has no received time: it goes with the deliveries around it
+// when a later one expires. The write is synced. Returns the store's error
+// if reading or writing fails.
+[[nodiscard]] Status ExpireDeliveries(Store* store, int64_t cutoff_ms,
+                                      size_t max_entries, ExpiryPass* pass);
+
+// A compaction filter factory for the `dedup` family: its filters drop every
+// entry whose delivery sequence is below `*expired_before`, and keep entries
+// they cannot decode.
+std::shared_ptr<rocksdb::CompactionFilterFactory> NewDedupExpiryFilterFactory(
+    std::shared_ptr<const std::atomic<uint64_t>> expired_before);
+
+}  // namespace terra::store
+
+#endif  // TERRA_STORE_RETENTION_H_
