@@ -7,13 +7,11 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <random>
 #include <string>
-#include <vector>
 
 #include "store/json_text.h"
 #include "tests/support/fixtures.h"
