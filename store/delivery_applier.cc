@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/connection.h"
+#include "store/json_parse.h"
 #include "store/json_text.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -687,9 +688,9 @@ Status Router::MissingUser() {
                 applied_->event_type + " event has no valid user.user_id");
 }
 
-// Returns true if every number in `value` is finite. Boost.JSON 1.81 parses
-// a literal such as 1e400 as infinity and would serialize it as `Infinity`,
-// which no JSON reader accepts, so such a body must not become a record.
+// Returns true if every number in `value` is finite. ParseJson reads a
+// literal such as 1e400 as infinity, which has no JSON text, so such a body
+// must not become a record.
 bool AllNumbersFinite(const json::value& value) {
   switch (value.kind()) {
     case json::kind::double_:
@@ -714,10 +715,8 @@ bool AllNumbersFinite(const json::value& value) {
 std::optional<json::object> ParseBody(std::string_view body, size_t max_depth,
                                       json::storage_ptr resource,
                                       std::string* note) {
-  json::parse_options parse_options;
-  parse_options.max_depth = max_depth;
   boost::system::error_code ec;
-  json::value value = json::parse(body, ec, std::move(resource), parse_options);
+  json::value value = ParseJson(body, ec, std::move(resource), max_depth);
   if (ec == json::error::too_deep) {
     *note = "body nests deeper than " + std::to_string(max_depth) + " levels";
     return std::nullopt;

@@ -23,6 +23,7 @@
 
 #include <boost/json.hpp>
 
+#include "store/json_parse.h"
 #include "store/json_text.h"
 
 namespace terra::store {
@@ -166,7 +167,7 @@ bool OverlayEnrichment(const Envelope& envelope, boost::json::object* item,
   bool changed = false;
   for (const auto& [key, enrichment] : envelope.enrichment) {
     boost::system::error_code error;
-    boost::json::value value = boost::json::parse(enrichment.json, error);
+    boost::json::value value = ParseJson(enrichment.json, error);
     if (error) {
       *ok = false;
       continue;
@@ -281,7 +282,7 @@ bool MaterializeItem(Envelope* envelope) {
   if (!needs_overlay) return true;
 
   boost::system::error_code error;
-  boost::json::value item = boost::json::parse(envelope->item_json, error);
+  boost::json::value item = ParseJson(envelope->item_json, error);
   if (error || !item.is_object()) return false;
   bool ok = true;
   if (OverlayEnrichment(*envelope, &item.as_object(), &ok) && ok) {

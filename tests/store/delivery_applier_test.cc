@@ -587,6 +587,46 @@ BOOST_AUTO_TEST_CASE(decimal_score_overlay_text) {
              text);
 }
 
+BOOST_AUTO_TEST_CASE(decimal_17_digits_text_kept) {
+  // Boost.JSON 1.81's own parser reads this number one unit off, so its
+  // text would come back as 95309792552509.52.
+  StoreUnderTest store;
+  std::string body =
+      ReplaceOnce(Fixture("daily"), R"("distance_meters": 9412.7)",
+                  R"("distance_meters": 95309792552509.53)");
+  (void)store.Apply(body, "t1");
+
+  std::string text = RecordItemText(store.store(), "daily", "2026-07-01");
+  BOOST_TEST(
+      text.find(R"("distance_meters":95309792552509.53})") != std::string::npos,
+      text);
+}
+
+BOOST_AUTO_TEST_CASE(decimal_17_digits_overlay_text) {
+  // The older score shows through the newer null one, so the read parses
+  // both the stored item and the stored score and writes the item again.
+  // The bodies are edited as text because json::serialize would write each
+  // decimal in E-notation.
+  StoreUnderTest store;
+  std::string daily =
+      ReplaceOnce(Fixture("daily"), R"("distance_meters": 9412.7)",
+                  R"("distance_meters": 95309792552509.53)");
+  std::string older = ReplaceOnce(daily, R"("total_stress_score": 45)",
+                                  R"("total_stress_score": 91783194730597.73)");
+  std::string newer = ReplaceOnce(daily, R"("total_stress_score": 45)",
+                                  R"("total_stress_score": null)");
+  (void)store.Apply(older, "t1", kReceivedMs - 1000);
+  (void)store.Apply(newer, "t2", kReceivedMs);
+
+  std::string text = RecordItemText(store.store(), "daily", "2026-07-01");
+  BOOST_TEST(text.find(R"("total_stress_score":91783194730597.73,)") !=
+                 std::string::npos,
+             text);
+  BOOST_TEST(
+      text.find(R"("distance_meters":95309792552509.53})") != std::string::npos,
+      text);
+}
+
 BOOST_AUTO_TEST_CASE(later_item_in_body_wins) {
   StoreUnderTest store;
   json::value body = json::parse(Fixture("daily"));
