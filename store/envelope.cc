@@ -22,6 +22,7 @@
 #include "store/envelope.h"
 
 #include <boost/json.hpp>
+#include <limits>
 
 #include "store/json_parse.h"
 #include "store/json_text.h"
@@ -31,6 +32,11 @@ namespace {
 
 constexpr uint8_t kEnvelopeVersion = 1;
 constexpr int kMaxVarintBytes = 10;
+
+// Nesting limit for stored items and scores. They passed the applier's
+// configured limit when they arrived, so reading them back applies none;
+// basic_parser keeps its nesting on the heap, not the call stack.
+constexpr size_t kStoredJsonMaxDepth = std::numeric_limits<size_t>::max();
 
 void PutFixed64(std::string* out, uint64_t value) {
   for (int i = 0; i < 8; ++i) {
@@ -167,7 +173,8 @@ bool OverlayEnrichment(const Envelope& envelope, boost::json::object* item,
   bool changed = false;
   for (const auto& [key, enrichment] : envelope.enrichment) {
     boost::system::error_code error;
-    boost::json::value value = ParseJson(enrichment.json, error);
+    boost::json::value value =
+        ParseJson(enrichment.json, error, {}, kStoredJsonMaxDepth);
     if (error) {
       *ok = false;
       continue;
@@ -282,7 +289,8 @@ bool MaterializeItem(Envelope* envelope) {
   if (!needs_overlay) return true;
 
   boost::system::error_code error;
-  boost::json::value item = ParseJson(envelope->item_json, error);
+  boost::json::value item =
+      ParseJson(envelope->item_json, error, {}, kStoredJsonMaxDepth);
   if (error || !item.is_object()) return false;
   bool ok = true;
   if (OverlayEnrichment(*envelope, &item.as_object(), &ok) && ok) {

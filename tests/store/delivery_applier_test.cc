@@ -37,7 +37,7 @@ constexpr auto kCommitTimeout = std::chrono::seconds(10);
 // A store in a temporary directory with an applier and a committer.
 class StoreUnderTest {
  public:
-  StoreUnderTest() {
+  explicit StoreUnderTest(size_t json_max_depth = 16) {
     std::filesystem::create_directory(dir_.Sub("store"));
     StoreOptions options;
     options.path = dir_.Sub("store");
@@ -45,7 +45,7 @@ class StoreUnderTest {
     BOOST_REQUIRE_MESSAGE(status.ok(), status.message());
     committer_ = std::make_unique<Committer>(store_.get(), CommitterOptions());
     applier_ = std::make_unique<DeliveryApplier>(
-        store_.get(), ApplierOptions{.json_max_depth = 16});
+        store_.get(), ApplierOptions{.json_max_depth = json_max_depth});
   }
 
   ~StoreUnderTest() { committer_->Stop(); }
@@ -625,6 +625,27 @@ BOOST_AUTO_TEST_CASE(decimal_17_digits_overlay_text) {
   BOOST_TEST(
       text.find(R"("distance_meters":95309792552509.53})") != std::string::npos,
       text);
+}
+
+BOOST_AUTO_TEST_CASE(deep_item_overlay_reads) {
+  // An item nested deeper than Boost.JSON's default limit of 32 was accepted
+  // under the applier's limit of 64, so reading it back must accept it too.
+  StoreUnderTest store(64);
+  std::string deep = std::string(40, '[') + "1" + std::string(40, ']');
+  std::string daily = ReplaceOnce(Fixture("daily"), R"("distance_meters": 9412.7)",
+                                  R"("distance_meters": )" + deep);
+  std::string older = ReplaceOnce(daily, R"("total_stress_score": 45)",
+                                  R"("total_stress_score": 46)");
+  std::string newer = ReplaceOnce(daily, R"("total_stress_score": 45)",
+                                  R"("total_stress_score": null)");
+  AppliedDelivery first = store.Apply(older, "t1", kReceivedMs - 1000);
+  AppliedDelivery second = store.Apply(newer, "t2", kReceivedMs);
+
+  BOOST_TEST((first.outcome == Outcome::kStored), first.note);
+  BOOST_TEST((second.outcome == Outcome::kStored), second.note);
+  std::string text = RecordItemText(store.store(), "daily", "2026-07-01");
+  BOOST_TEST(text.find(R"("total_stress_score":46,)") != std::string::npos, text);
+  BOOST_TEST(text.find(deep) != std::string::npos, text);
 }
 
 BOOST_AUTO_TEST_CASE(later_item_in_body_wins) {
