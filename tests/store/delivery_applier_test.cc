@@ -632,8 +632,9 @@ BOOST_AUTO_TEST_CASE(deep_item_overlay_reads) {
   // under the applier's limit of 64, so reading it back must accept it too.
   StoreUnderTest store(64);
   std::string deep = std::string(40, '[') + "1" + std::string(40, ']');
-  std::string daily = ReplaceOnce(Fixture("daily"), R"("distance_meters": 9412.7)",
-                                  R"("distance_meters": )" + deep);
+  std::string daily =
+      ReplaceOnce(Fixture("daily"), R"("distance_meters": 9412.7)",
+                  R"("distance_meters": )" + deep);
   std::string older = ReplaceOnce(daily, R"("total_stress_score": 45)",
                                   R"("total_stress_score": 46)");
   std::string newer = ReplaceOnce(daily, R"("total_stress_score": 45)",
@@ -644,7 +645,8 @@ BOOST_AUTO_TEST_CASE(deep_item_overlay_reads) {
   BOOST_TEST((first.outcome == Outcome::kStored), first.note);
   BOOST_TEST((second.outcome == Outcome::kStored), second.note);
   std::string text = RecordItemText(store.store(), "daily", "2026-07-01");
-  BOOST_TEST(text.find(R"("total_stress_score":46,)") != std::string::npos, text);
+  BOOST_TEST(text.find(R"("total_stress_score":46,)") != std::string::npos,
+             text);
   BOOST_TEST(text.find(deep) != std::string::npos, text);
 }
 
