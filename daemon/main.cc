@@ -47,7 +47,7 @@ constexpr int kExitListen = 4;
 constexpr auto kDrainTimeout = std::chrono::seconds(20);
 constexpr auto kDrainPoll = std::chrono::milliseconds(50);
 
-// Time between two retention sweeps, and under a test clock.
+// Time between two retention sweeps, normally and under a test clock.
 constexpr auto kRetentionInterval = std::chrono::hours(1);
 constexpr auto kTestRetentionInterval = std::chrono::seconds(1);
 
@@ -272,8 +272,10 @@ void Reload(Daemon* daemon) {
   daemon->config.signature_tolerance_s = fresh.signature_tolerance_s;
   daemon->config.limits = fresh.limits;
   daemon->config.log_level = fresh.log_level;
-  spdlog::info("configuration reloaded: {} signing secret(s), log level {}",
-               fresh.signing_secrets.size(), fresh.log_level);
+  spdlog::info("configuration reloaded: {} signing secret(s), log level {}, "
+               "delivery retention {} days (0 keeps all)",
+               fresh.signing_secrets.size(), fresh.log_level,
+               fresh.delivery_retention_days);
   systemd::NotifyReady("configuration reloaded");
 }
 
