@@ -10,6 +10,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "store/json_parse.h"
+
 namespace terra::daemon {
 namespace {
 
@@ -325,13 +327,19 @@ bool Validate(const Config& config, std::string* error) {
   }
   if (config.delivery_retention_days < 0 ||
       config.delivery_retention_days > kMaxRetentionDays) {
-    *error = "invalid --delivery-retention-days: use 0 (keep all) to " +
-             std::to_string(kMaxRetentionDays);
+    *error = "invalid --delivery-retention-days " +
+             std::to_string(config.delivery_retention_days) +
+             ": use 0 (keep all) to " + std::to_string(kMaxRetentionDays);
     return false;
   }
-  if (config.json_max_depth < 8 || config.backfill_days < 1) {
-    *error = "invalid --json-max-depth (at least 8) or --backfill-days "
-             "(at least 1)";
+  if (config.json_max_depth < 8 || config.json_max_depth > store::kMaxJsonDepth) {
+    *error = "invalid --json-max-depth " + std::to_string(config.json_max_depth) +
+             ": use 8 to " + std::to_string(store::kMaxJsonDepth);
+    return false;
+  }
+  if (config.backfill_days < 1) {
+    *error = "invalid --backfill-days " + std::to_string(config.backfill_days) +
+             ": use 1 or more";
     return false;
   }
   return true;

@@ -101,7 +101,7 @@ void StartRetention(Daemon* daemon) {
   daemon->retention->Start(clock_file.empty() ? kRetentionInterval
                                               : kTestRetentionInterval);
   if (days > 0) {
-    spdlog::info("archived deliveries are kept for {} days", days);
+    spdlog::info("archived deliveries are kept for {} day(s)", days);
   } else {
     spdlog::info("archived deliveries are kept forever "
                  "(delivery-retention-days 0)");
@@ -234,8 +234,9 @@ bool StartListeners(Daemon* daemon) {
 }
 
 // Re-reads the configuration and applies what can change while running:
-// secrets, signature tolerance, listener limits and the log level. Anything
-// else needs a restart, and a log line tells the operator so.
+// secrets, signature tolerance, listener limits, the log level and the
+// delivery retention. Anything else needs a restart, and a log line tells
+// the operator so.
 void Reload(Daemon* daemon) {
   systemd::NotifyReloading();
   std::vector<const char*> argv;

@@ -66,13 +66,15 @@ void RetentionSweeper::Sweep() {
     ++sweeps_;
     return;
   }
-  int64_t cutoff_ms = UnixMs(clock_() - std::chrono::hours(24) * days);
+  std::chrono::system_clock::time_point now = clock_();
+  int64_t cutoff_ms = UnixMs(now - std::chrono::hours(24) * days);
 
   uint64_t deleted = 0;
+  uint64_t undated = 0;
   store::ExpiryPass pass;
   do {
-    store::Status status =
-        store::ExpireDeliveries(store_, cutoff_ms, kEntriesPerPass, &pass);
+    store::Status status = store::ExpireDeliveries(
+        store_, cutoff_ms, UnixMs(now), kEntriesPerPass, &pass);
     if (!status.ok()) {
       spdlog::error(
           "retention: deleting expired deliveries failed, trying "
@@ -81,6 +83,7 @@ void RetentionSweeper::Sweep() {
       break;
     }
     deleted += pass.deleted;
+    undated += pass.undated;
     deleted_ += pass.deleted;
     if (metrics_ != nullptr && pass.deleted > 0) {
       metrics_->deliveries_expired->Add({}, pass.deleted);
@@ -90,8 +93,14 @@ void RetentionSweeper::Sweep() {
   if (deleted > 0) {
     spdlog::info(
         "retention: deleted {} archived deliveries received more than "
-        "{} days ago (sequences below {})",
+        "{} day(s) ago (sequences below {})",
         deleted, days, pass.expired_before);
+  }
+  if (undated > 0) {
+    spdlog::warn(
+        "retention: {} of the deleted deliveries had an unreadable received "
+        "time or one more than a day ahead of the clock",
+        undated);
   }
   ++sweeps_;
 }

@@ -22,7 +22,6 @@
 #include "store/envelope.h"
 
 #include <boost/json.hpp>
-#include <limits>
 
 #include "store/json_parse.h"
 #include "store/json_text.h"
@@ -34,9 +33,9 @@ constexpr uint8_t kEnvelopeVersion = 1;
 constexpr int kMaxVarintBytes = 10;
 
 // Nesting limit for stored items and scores. They passed the applier's
-// configured limit when they arrived, so reading them back applies none;
-// basic_parser keeps its nesting on the heap, not the call stack.
-constexpr size_t kStoredJsonMaxDepth = std::numeric_limits<size_t>::max();
+// configured limit when they arrived, which is at most kMaxJsonDepth, so
+// reading them back must accept that much.
+constexpr size_t kStoredJsonMaxDepth = kMaxJsonDepth;
 
 void PutFixed64(std::string* out, uint64_t value) {
   for (int i = 0; i < 8; ++i) {

@@ -57,15 +57,20 @@ class DedupExpiryFilterFactory : public rocksdb::CompactionFilterFactory {
   std::shared_ptr<const std::atomic<uint64_t>> expired_before_;
 };
 
+// Received times this far after the current time are taken for a clock that
+// ran ahead, not for a time to keep the delivery until.
+constexpr int64_t kMaxFutureMs = 24 * 60 * 60 * 1000;
+
 // Scans the archive from `first` and returns, in `*end`, the sequence of the
 // first delivery to keep: the first one received at or after `cutoff_ms`,
-// the first above `watermark`, or the one after the last entry read.
+// the first above `watermark`, or the one after the last expired entry.
 Status FindExpiryEnd(const Store& store, uint64_t first, int64_t cutoff_ms,
-                     uint64_t watermark, size_t max_entries, uint64_t* end,
-                     ExpiryPass* pass) {
+                     int64_t now_ms, uint64_t watermark, size_t max_entries,
+                     uint64_t* end, ExpiryPass* pass) {
   std::unique_ptr<rocksdb::Iterator> it =
       store.NewIterator(Family::kDeliveries);
   size_t read = 0;
+  uint64_t undated_since_last = 0;
   *end = first;
   for (it->Seek(EncodeSequenceKey(first)); it->Valid(); it->Next()) {
     uint64_t sequence = 0;
@@ -80,26 +85,31 @@ Status FindExpiryEnd(const Store& store, uint64_t first, int64_t cutoff_ms,
     ++read;
 
     DeliveryRecord record;
-    if (DecodeDeliveryHeader(it->value().ToStringView(), &record)) {
-      if (record.received_ms >= cutoff_ms) {
-        return Status::Ok();
-      }
-      *end = sequence + 1;
-      ++pass->deleted;
+    if (!DecodeDeliveryHeader(it->value().ToStringView(), &record) ||
+        record.received_ms > now_ms + kMaxFutureMs) {
+      ++undated_since_last;
+      continue;
     }
+    if (record.received_ms >= cutoff_ms) {
+      return Status::Ok();
+    }
+    *end = sequence + 1;
+    pass->deleted += undated_since_last + 1;
+    pass->undated += undated_since_last;
+    undated_since_last = 0;
   }
   return FromRocksDb(it->status(), "read deliveries");
 }
 
 }  // namespace
 
-Status ExpireDeliveries(Store* store, int64_t cutoff_ms, size_t max_entries,
-                        ExpiryPass* pass) {
+Status ExpireDeliveries(Store* store, int64_t cutoff_ms, int64_t now_ms,
+                        size_t max_entries, ExpiryPass* pass) {
   *pass = ExpiryPass();
   uint64_t first = store->deliveries_expired_before();
   uint64_t watermark = store->sequences().Watermark();
   uint64_t end = first;
-  Status status = FindExpiryEnd(*store, first, cutoff_ms, watermark,
+  Status status = FindExpiryEnd(*store, first, cutoff_ms, now_ms, watermark,
                                 max_entries, &end, pass);
   pass->expired_before = end > first ? end : first;
   if (!status.ok() || end <= first) {

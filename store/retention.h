@@ -31,22 +31,26 @@ class Store;
 
 // Result of one expiry pass.
 struct ExpiryPass {
-  uint64_t deleted = 0;         // archive entries deleted by this pass
+  uint64_t deleted = 0;  // archive entries deleted by this pass
+  uint64_t undated = 0;  // of those, entries without a usable received time
   uint64_t expired_before = 0;  // every delivery below this sequence is gone
   bool complete = true;         // false: max_entries ran out before the cutoff
 };
 
 // Deletes the archived deliveries received before `cutoff_ms` (unix ms), in
-// sequence order, and marks their dedup entries for removal. Reads at most
+// sequence order, and marks their dedup entries for removal. `now_ms` is the
+// current time. Reads at most
 // `max_entries` archive entries, so that one pass takes bounded time. Call
 // again while `pass->complete` is false. Stops at the first delivery
 // received at or after the cutoff and never passes the delivery watermark,
-// so a delivery still being committed is kept. An archive entry that cannot
-// be decoded has no received time: it goes with the deliveries around it
-// when a later one expires. The write is synced. Returns the store's error
-// if reading or writing fails.
+// so a delivery still being committed is kept. An archive entry has no
+// usable received time when it cannot be decoded or its time is more than a
+// day after `now_ms`. Such an entry goes with the deliveries around it when
+// a later one expires, so a clock that once ran ahead cannot stop retention.
+// The write is synced. Returns the store's error if reading or writing fails.
 [[nodiscard]] Status ExpireDeliveries(Store* store, int64_t cutoff_ms,
-                                      size_t max_entries, ExpiryPass* pass);
+                                      int64_t now_ms, size_t max_entries,
+                                      ExpiryPass* pass);
 
 // A compaction filter factory for the `dedup` family: its filters drop every
 // entry whose delivery sequence is below `*expired_before`, and keep entries

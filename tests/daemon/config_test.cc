@@ -101,7 +101,11 @@ BOOST_AUTO_TEST_CASE(invalid_values_name_the_option) {
       {{"--request-timeout", "50ms"}, "--request-timeout"},
       {{"--max-connections", "-1"}, "--max-connections"},
       {{"--admin-listen", "nowhere"}, "--admin-listen"},
-      {{"--delivery-retention-days", "-1"}, "--delivery-retention-days"},
+      {{"--delivery-retention-days", "-1"}, "--delivery-retention-days -1"},
+      {{"--json-max-depth", "-1"}, "--json-max-depth"},
+      {{"--json-max-depth", "1001"}, "--json-max-depth 1001"},
+      {{"--json-max-depth", "7"}, "--json-max-depth 7"},
+      {{"--backfill-days", "0"}, "--backfill-days 0"},
       {{"--delivery-retention-days", "36501"}, "--delivery-retention-days"},
   };
   for (const Case& test : cases) {

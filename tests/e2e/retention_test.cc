@@ -34,7 +34,7 @@ BOOST_AUTO_TEST_CASE(expired_deliveries_deleted_records_kept) {
   DaemonFixture daemon(
       {"--test-clock-file", clock, "--delivery-retention-days", "30"});
   BOOST_REQUIRE(
-      daemon.daemon().WaitForLog("archived deliveries are kept for 30 days"));
+      daemon.daemon().WaitForLog("archived deliveries are kept for 30 day(s)"));
   for (int day = 1; day <= 3; ++day) {
     std::string date = "2026-03-0" + std::to_string(day) + "T00:00:00+00:00";
     HttpResult result = daemon.Send(DailyBody(kUserA, date, 100 * day),

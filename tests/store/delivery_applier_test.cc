@@ -18,6 +18,7 @@
 #include "store/committer.h"
 #include "store/connection.h"
 #include "store/delivery_record.h"
+#include "store/json_parse.h"
 #include "store/keys.h"
 #include "store/queries.h"
 #include "store/store.h"
@@ -648,6 +649,22 @@ BOOST_AUTO_TEST_CASE(deep_item_overlay_reads) {
   BOOST_TEST(text.find(R"("total_stress_score":46,)") != std::string::npos,
              text);
   BOOST_TEST(text.find(deep) != std::string::npos, text);
+}
+
+BOOST_AUTO_TEST_CASE(very_deep_body_quarantined) {
+  // The parser recurses once per level, so a body far deeper than the
+  // largest accepted limit must stop at the limit, not at the stack's end.
+  StoreUnderTest store(kMaxJsonDepth);
+  std::string deep = std::string(300000, '[') + "1" + std::string(300000, ']');
+  std::string body =
+      ReplaceOnce(Fixture("daily"), R"("distance_meters": 9412.7)",
+                  R"("distance_meters": )" + deep);
+
+  AppliedDelivery applied = store.Apply(body, "t1");
+
+  BOOST_TEST((applied.outcome == Outcome::kQuarantined));
+  BOOST_TEST(applied.note.find("deeper than 1000") != std::string::npos,
+             applied.note);
 }
 
 BOOST_AUTO_TEST_CASE(later_item_in_body_wins) {

@@ -1,5 +1,7 @@
 #include "store/retention.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
 #include <boost/test/unit_test.hpp>
@@ -74,7 +76,8 @@ bool HasDedup(const Store& store, uint64_t sequence) {
 
 ExpiryPass Expire(Store* store, size_t max_entries = 1000) {
   ExpiryPass pass;
-  Status status = ExpireDeliveries(store, kCutoffMs, max_entries, &pass);
+  Status status =
+      ExpireDeliveries(store, kCutoffMs, kNowMs, max_entries, &pass);
   BOOST_REQUIRE_MESSAGE(status.ok(), status.message());
   return pass;
 }
@@ -160,11 +163,57 @@ BOOST_AUTO_TEST_CASE(malformed_entry_goes_with_neighbors) {
 
   ExpiryPass pass = Expire(store.get());
 
-  BOOST_TEST(pass.deleted == 2u);
+  BOOST_TEST(pass.deleted == 3u);
+  BOOST_TEST(pass.undated == 1u);
   BOOST_TEST(!HasDelivery(*store, before));
   BOOST_TEST(!HasDelivery(*store, malformed));
   BOOST_TEST(!HasDelivery(*store, after));
   BOOST_TEST(HasDelivery(*store, recent));
+}
+
+BOOST_AUTO_TEST_CASE(future_time_does_not_block) {
+  TempDir dir;
+  std::unique_ptr<Store> store = OpenStore(dir);
+  uint64_t future = Archive(store.get(), kNowMs + 2 * kDayMs);
+  uint64_t old = Archive(store.get(), kCutoffMs - kDayMs);
+  uint64_t last_future = Archive(store.get(), kNowMs + 365 * kDayMs);
+  uint64_t recent = Archive(store.get(), kNowMs);
+
+  ExpiryPass pass = Expire(store.get());
+
+  BOOST_TEST(pass.deleted == 2u);
+  BOOST_TEST(pass.undated == 1u);
+  BOOST_TEST(!HasDelivery(*store, future));
+  BOOST_TEST(!HasDelivery(*store, old));
+  BOOST_TEST(HasDelivery(*store, last_future));
+  BOOST_TEST(HasDelivery(*store, recent));
+}
+
+BOOST_AUTO_TEST_CASE(slightly_ahead_time_counts) {
+  TempDir dir;
+  std::unique_ptr<Store> store = OpenStore(dir);
+  uint64_t ahead = Archive(store.get(), kNowMs + 60 * 60 * 1000);
+  uint64_t old = Archive(store.get(), kCutoffMs - kDayMs);
+
+  ExpiryPass pass = Expire(store.get());
+
+  BOOST_TEST(pass.deleted == 0u);
+  BOOST_TEST(HasDelivery(*store, ahead));
+  BOOST_TEST(HasDelivery(*store, old));
+}
+
+BOOST_AUTO_TEST_CASE(periodic_compaction_for_dedup) {
+  TempDir dir;
+  std::unique_ptr<Store> store = OpenStore(dir);
+
+  rocksdb::Options dedup =
+      store->db()->GetOptions(store->handle(Family::kDedup));
+  rocksdb::Options records =
+      store->db()->GetOptions(store->handle(Family::kRecords));
+
+  BOOST_TEST(dedup.periodic_compaction_seconds == 24u * 60 * 60);
+  BOOST_TEST(dedup.compaction_filter_factory != nullptr);
+  BOOST_TEST(records.compaction_filter_factory == nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(stops_at_open_delivery) {
