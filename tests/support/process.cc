@@ -18,6 +18,9 @@ namespace terra::testing {
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
+// A line terra-syncd logs at level info once every listener is up, just
+// before it reports ready.
+constexpr char kStartedLine[] = "archived deliveries are kept";
 
 // Starts argv with stdout and stderr redirected to files (stderr to
 // `err_path`, stdout to `out_path`, which may be the same file).
@@ -150,9 +153,12 @@ bool DaemonProcess::Start(std::chrono::seconds timeout) {
       R"(listening for webhooks on (?:\[[^\]]+\]|[0-9.]+):([0-9]+))");
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
+    // The admin listener starts after the webhook listener, and the
+    // retention line comes last, so waiting for it sees both ports.
     std::smatch match;
     std::string log = Log();
-    if (std::regex_search(log, match, kListening)) {
+    if (std::regex_search(log, match, kListening) &&
+        log.find(kStartedLine) != std::string::npos) {
       port_ = static_cast<uint16_t>(std::stoi(match[1].str()));
       static const std::regex kAdmin(
           R"(admin listener \(health, metrics\) on (?:\[[^\]]+\]|[0-9.]+):([0-9]+))");
