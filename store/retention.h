@@ -48,6 +48,7 @@ struct ExpiryPass {
 // day after `now_ms`. Such an entry goes with the deliveries around it when
 // a later one expires, so a clock that once ran ahead cannot stop retention.
 // The write is synced. Returns the store's error if reading or writing fails.
+// REQUIRES: max_entries > 0.
 [[nodiscard]] Status ExpireDeliveries(Store* store, int64_t cutoff_ms,
                                       int64_t now_ms, size_t max_entries,
                                       ExpiryPass* pass);
