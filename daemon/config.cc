@@ -135,7 +135,11 @@ po::options_description BuildOptions(Config* config, RawOptions* raw) {
        po::value(&config->delivery_retention_days)
            ->default_value(config->delivery_retention_days),
        "days an archived delivery and its dedup entry are kept; 0 keeps "
-       "them all");
+       "them all")
+      ("job-retention-days",
+       po::value(&config->job_retention_days)
+           ->default_value(config->job_retention_days),
+       "days a finished backfill or reconcile job is kept; 0 keeps them all");
 
   po::options_description logging("Logging");
   logging.add_options()
@@ -329,6 +333,13 @@ bool Validate(const Config& config, std::string* error) {
       config.delivery_retention_days > kMaxRetentionDays) {
     *error = "invalid --delivery-retention-days " +
              std::to_string(config.delivery_retention_days) +
+             ": use 0 (keep all) to " + std::to_string(kMaxRetentionDays);
+    return false;
+  }
+  if (config.job_retention_days < 0 ||
+      config.job_retention_days > kMaxRetentionDays) {
+    *error = "invalid --job-retention-days " +
+             std::to_string(config.job_retention_days) +
              ": use 0 (keep all) to " + std::to_string(kMaxRetentionDays);
     return false;
   }

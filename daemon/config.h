@@ -83,6 +83,8 @@ struct Config {
   int backfill_days = 28;
   // Days an archived delivery and its dedup entry are kept; 0 keeps them all.
   int delivery_retention_days = 30;
+  // Days a finished backfill or reconcile job is kept; 0 keeps them all.
+  int job_retention_days = 30;
   RestConfig rest;  // Terra REST API; off unless both credential files are set
 
   int io_threads = 2;

@@ -96,8 +96,8 @@ void StartRetention(Daemon* daemon) {
   int days = daemon->config.delivery_retention_days;
   const std::string& clock_file = daemon->config.rest.test_clock_file;
   daemon->retention = std::make_unique<terra::daemon::RetentionSweeper>(
-      daemon->store.get(), days, &daemon->metrics,
-      terra::daemon::MakeWallClock(clock_file));
+      daemon->store.get(), days, daemon->config.job_retention_days,
+      &daemon->metrics, terra::daemon::MakeWallClock(clock_file));
   daemon->retention->Start(clock_file.empty() ? kRetentionInterval
                                               : kTestRetentionInterval);
   if (days > 0) {
@@ -235,7 +235,7 @@ bool StartListeners(Daemon* daemon) {
 
 // Re-reads the configuration and applies what can change while running:
 // secrets, signature tolerance, listener limits, the log level and the
-// delivery retention. Anything else needs a restart, and a log line tells
+// retention times. Anything else needs a restart, and a log line tells
 // the operator so.
 void Reload(Daemon* daemon) {
   systemd::NotifyReloading();
@@ -268,15 +268,18 @@ void Reload(Daemon* daemon) {
                  "io-threads change only at restart; the running values stay");
   }
   daemon->retention->SetRetentionDays(fresh.delivery_retention_days);
+  daemon->retention->SetJobRetentionDays(fresh.job_retention_days);
   daemon->config.delivery_retention_days = fresh.delivery_retention_days;
+  daemon->config.job_retention_days = fresh.job_retention_days;
   daemon->config.signing_secrets = fresh.signing_secrets;
   daemon->config.signature_tolerance_s = fresh.signature_tolerance_s;
   daemon->config.limits = fresh.limits;
   daemon->config.log_level = fresh.log_level;
   spdlog::info("configuration reloaded: {} signing secret(s), log level {}, "
-               "delivery retention {} days (0 keeps all)",
+               "retention {} day(s) for deliveries and {} for jobs (0 keeps "
+               "all)",
                fresh.signing_secrets.size(), fresh.log_level,
-               fresh.delivery_retention_days);
+               fresh.delivery_retention_days, fresh.job_retention_days);
   systemd::NotifyReady("configuration reloaded");
 }
 

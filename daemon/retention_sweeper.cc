@@ -19,11 +19,13 @@ int64_t UnixMs(std::chrono::system_clock::time_point time) {
 }  // namespace
 
 RetentionSweeper::RetentionSweeper(store::Store* store, int retention_days,
+                                   int job_retention_days,
                                    ServiceMetrics* metrics, Clock clock)
     : store_(store),
       metrics_(metrics),
       clock_(clock ? std::move(clock) : Clock(std::chrono::system_clock::now)),
-      retention_days_(retention_days) {}
+      retention_days_(retention_days),
+      job_retention_days_(job_retention_days) {}
 
 RetentionSweeper::~RetentionSweeper() { Stop(); }
 
@@ -46,6 +48,10 @@ void RetentionSweeper::SetRetentionDays(int days) {
   retention_days_.store(days);
 }
 
+void RetentionSweeper::SetJobRetentionDays(int days) {
+  job_retention_days_.store(days);
+}
+
 bool RetentionSweeper::Stopping() {
   std::lock_guard lock(mutex_);
   return stop_;
@@ -59,11 +65,10 @@ void RetentionSweeper::Run(std::chrono::seconds interval) {
   }
 }
 
-// Deletes what expired, pass by pass, and logs the sweep once.
-void RetentionSweeper::Sweep() {
+// Deletes the expired deliveries, pass by pass, and logs the sweep once.
+void RetentionSweeper::SweepDeliveries() {
   int days = retention_days_.load();
   if (days <= 0) {
-    ++sweeps_;
     return;
   }
   std::chrono::system_clock::time_point now = clock_();
@@ -102,6 +107,45 @@ void RetentionSweeper::Sweep() {
         "time or one more than a day ahead of the clock",
         undated);
   }
+}
+
+// Deletes the expired finished jobs, pass by pass, and logs the sweep once.
+void RetentionSweeper::SweepJobs() {
+  int days = job_retention_days_.load();
+  if (days <= 0) {
+    return;
+  }
+  int64_t cutoff_ms = UnixMs(clock_() - std::chrono::hours(24) * days);
+
+  uint64_t deleted = 0;
+  store::JobExpiryPass pass;
+  do {
+    store::Status status = store::ExpireJobs(store_, cutoff_ms, jobs_next_,
+                                             kEntriesPerPass, &pass);
+    if (!status.ok()) {
+      spdlog::error(
+          "retention: deleting finished jobs failed, trying again at the "
+          "next sweep: {}",
+          status.message());
+      break;
+    }
+    jobs_next_ = pass.next;
+    deleted += pass.deleted;
+    jobs_deleted_ += pass.deleted;
+    if (metrics_ != nullptr && pass.deleted > 0) {
+      metrics_->jobs_expired->Add({}, pass.deleted);
+    }
+  } while (!pass.complete && !Stopping());
+
+  if (deleted > 0) {
+    spdlog::info("retention: deleted {} jobs finished more than {} day(s) ago",
+                 deleted, days);
+  }
+}
+
+void RetentionSweeper::Sweep() {
+  SweepDeliveries();
+  SweepJobs();
   ++sweeps_;
 }
 

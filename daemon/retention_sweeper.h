@@ -1,6 +1,6 @@
-// Runs the store's delivery retention (store/retention.h) on a thread of its
-// own: one sweep at start, then one an hour. A sweep deletes in bounded
-// passes, so a stop waits for one pass at most.
+// Runs the store's retention (store/retention.h) for archived deliveries and
+// finished jobs on a thread of its own: one sweep at start, then one an hour. A
+// sweep deletes in bounded passes, so a stop waits for one pass at most.
 
 #ifndef TERRA_DAEMON_RETENTION_SWEEPER_H_
 #define TERRA_DAEMON_RETENTION_SWEEPER_H_
@@ -22,10 +22,12 @@ class RetentionSweeper {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
 
-  // `retention_days` of 0 keeps every delivery. `metrics` may be null. The
-  // clock defaults to the system clock.
+  // A `retention_days` of 0 keeps every delivery, and a `job_retention_days`
+  // of 0 every finished job. `metrics` may be null. The clock defaults to
+  // the system clock.
   RetentionSweeper(store::Store* store, int retention_days,
-                   ServiceMetrics* metrics, Clock clock = {});
+                   int job_retention_days, ServiceMetrics* metrics,
+                   Clock clock = {});
   ~RetentionSweeper();  // stops the thread
   RetentionSweeper(const RetentionSweeper&) = delete;
   RetentionSweeper& operator=(const RetentionSweeper&) = delete;
@@ -36,11 +38,16 @@ class RetentionSweeper {
   // Stops the thread after the pass in progress; later calls do nothing.
   void Stop();
 
-  // Changes the retention for the next sweep, for a configuration reload.
+  // Change the retention times for the next sweep, for a configuration
+  // reload.
   void SetRetentionDays(int days);
+  void SetJobRetentionDays(int days);
 
   // Archive entries deleted since the start.
   uint64_t deleted() const { return deleted_.load(); }
+
+  // Finished jobs deleted since the start.
+  uint64_t jobs_deleted() const { return jobs_deleted_.load(); }
 
   // Sweeps finished since the start, including those that deleted nothing.
   uint64_t sweeps() const { return sweeps_.load(); }
@@ -48,13 +55,18 @@ class RetentionSweeper {
  private:
   void Run(std::chrono::seconds interval);
   void Sweep();
+  void SweepDeliveries();
+  void SweepJobs();
   bool Stopping();
 
   store::Store* store_;
   ServiceMetrics* metrics_;
   Clock clock_;
   std::atomic<int> retention_days_;
+  std::atomic<int> job_retention_days_;
   std::atomic<uint64_t> deleted_{0};
+  std::atomic<uint64_t> jobs_deleted_{0};
+  uint64_t jobs_next_ = 0;  // job id the next job pass starts from
   std::atomic<uint64_t> sweeps_{0};
 
   std::mutex mutex_;

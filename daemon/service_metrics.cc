@@ -64,6 +64,10 @@ ServiceMetrics::ServiceMetrics() {
   deliveries_expired = registry.AddCounter(
       "terra_deliveries_expired_total",
       "Archived deliveries deleted after the retention time.");
+  jobs_expired = registry.AddCounter(
+      "terra_jobs_expired_total",
+      "Finished backfill and reconcile jobs deleted after the retention "
+      "time.");
   rest_requests = registry.AddCounter(
       "terra_rest_requests_total",
       "Requests to Terra's REST API, by HTTP status (\"error\" when no "

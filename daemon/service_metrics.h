@@ -30,6 +30,7 @@ struct ServiceMetrics {
   CounterFamily* subscription_changes;  // {change}
   CounterFamily* silence_pulls;         // {kind}
   CounterFamily* deliveries_expired;
+  CounterFamily* jobs_expired;
 };
 
 // Returns `event_type` if it is one of Terra's documented event types, else

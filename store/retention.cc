@@ -5,7 +5,9 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
+#include <boost/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "store/committer.h"
 #include "store/delivery_record.h"
@@ -56,6 +58,33 @@ class DedupExpiryFilterFactory : public rocksdb::CompactionFilterFactory {
  private:
   std::shared_ptr<const std::atomic<uint64_t>> expired_before_;
 };
+
+// Reads a job's created_ms, whether its state is "done" or "failed", and its
+// finished_ms. Returns false if the job is not a JSON object with an integer
+// created_ms.
+bool ReadJobTimes(std::string_view text, int64_t* created_ms, bool* finished,
+                  int64_t* finished_ms) {
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(text, ec);
+  const boost::json::object* job = ec ? nullptr : value.if_object();
+  if (job == nullptr) {
+    return false;
+  }
+  const boost::json::value* created = job->if_contains("created_ms");
+  if (created == nullptr || !created->is_int64()) {
+    return false;
+  }
+  *created_ms = created->as_int64();
+
+  const boost::json::value* state = job->if_contains("state");
+  const boost::json::value* finished_at = job->if_contains("finished_ms");
+  *finished =
+      state != nullptr && state->is_string() &&
+      (state->as_string() == "done" || state->as_string() == "failed") &&
+      finished_at != nullptr && finished_at->is_int64();
+  *finished_ms = *finished ? finished_at->as_int64() : 0;
+  return true;
+}
 
 // Received times this far after the current time are taken for a clock that
 // ran ahead, not for a time to keep the delivery until.
@@ -133,6 +162,51 @@ Status ExpireDeliveries(Store* store, int64_t cutoff_ms, int64_t now_ms,
   }
   store->SetDeliveriesExpiredBefore(end);
   return Status::Ok();
+}
+
+Status ExpireJobs(Store* store, int64_t cutoff_ms, uint64_t from,
+                  size_t max_entries, JobExpiryPass* pass) {
+  *pass = JobExpiryPass();
+  pass->next = from;
+  bool kept_one = false;
+  size_t read = 0;
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it = store->NewIterator(Family::kJobs);
+  for (it->Seek(EncodeSequenceKey(from)); it->Valid(); it->Next()) {
+    if (read == max_entries) {
+      pass->complete = false;
+      break;
+    }
+    ++read;
+
+    uint64_t id = 0;
+    int64_t created_ms = 0;
+    int64_t finished_ms = 0;
+    bool finished = false;
+    bool readable = DecodeSequenceKey(it->key().ToStringView(), &id) &&
+                    ReadJobTimes(it->value().ToStringView(), &created_ms,
+                                 &finished, &finished_ms);
+    if (readable && created_ms >= cutoff_ms) {
+      break;
+    }
+    if (readable && finished && finished_ms < cutoff_ms) {
+      batch.Delete(store->handle(Family::kJobs), it->key())
+          .PermitUncheckedError();
+      ++pass->deleted;
+    } else if (!kept_one) {
+      kept_one = true;
+      pass->next = id;
+    }
+    if (!kept_one) {
+      pass->next = id + 1;
+    }
+  }
+
+  Status status = FromRocksDb(it->status(), "read jobs");
+  if (!status.ok() || pass->deleted == 0) {
+    return status;
+  }
+  return store->Write(&batch, /*sync=*/false);
 }
 
 std::shared_ptr<rocksdb::CompactionFilterFactory> NewDedupExpiryFilterFactory(

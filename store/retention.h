@@ -53,6 +53,24 @@ struct ExpiryPass {
                                       int64_t now_ms, size_t max_entries,
                                       ExpiryPass* pass);
 
+// Result of one pass over the `jobs` family.
+struct JobExpiryPass {
+  uint64_t deleted = 0;  // finished jobs deleted by this pass
+  uint64_t next = 0;     // job id to start the next pass from
+  bool complete = true;  // false: max_entries ran out before the cutoff
+};
+
+// Deletes the finished jobs (state "done" or "failed") whose finished_ms is
+// before `cutoff_ms`, reading job ids from `from` on and at most
+// `max_entries` jobs. Job ids grow with created_ms, so the pass stops at the
+// first job created at or after the cutoff. `pass->next` is where the next
+// pass may start: the first job this pass kept, or else the id after the
+// last job it deleted. Jobs that are not finished, or cannot be read, are
+// kept. Returns the store's error if
+// reading or writing fails. REQUIRES: max_entries > 0.
+[[nodiscard]] Status ExpireJobs(Store* store, int64_t cutoff_ms, uint64_t from,
+                                size_t max_entries, JobExpiryPass* pass);
+
 // A compaction filter factory for the `dedup` family: its filters drop every
 // entry whose delivery sequence is below `*expired_before`, and keep entries
 // they cannot decode.

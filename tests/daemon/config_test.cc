@@ -102,6 +102,7 @@ BOOST_AUTO_TEST_CASE(invalid_values_name_the_option) {
       {{"--max-connections", "-1"}, "--max-connections"},
       {{"--admin-listen", "nowhere"}, "--admin-listen"},
       {{"--delivery-retention-days", "-1"}, "--delivery-retention-days -1"},
+      {{"--job-retention-days", "-2"}, "--job-retention-days -2"},
       {{"--json-max-depth", "-1"}, "--json-max-depth"},
       {{"--json-max-depth", "1001"}, "--json-max-depth 1001"},
       {{"--json-max-depth", "7"}, "--json-max-depth 7"},
@@ -131,6 +132,7 @@ BOOST_AUTO_TEST_CASE(delivery_retention_days) {
 
   BOOST_REQUIRE_MESSAGE(defaults.outcome == ParseOutcome::kRun, defaults.error);
   BOOST_TEST(defaults.config.delivery_retention_days == 30);
+  BOOST_TEST(defaults.config.job_retention_days == 30);
   BOOST_REQUIRE_MESSAGE(keep_all.outcome == ParseOutcome::kRun, keep_all.error);
   BOOST_TEST(keep_all.config.delivery_retention_days == 0);
 }

@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(first_sweep_deletes_expired) {
   uint64_t old = Archive(store.get(), std::chrono::hours(24 * 31));
   uint64_t recent = Archive(store.get(), std::chrono::hours(1));
   ServiceMetrics metrics;
-  RetentionSweeper sweeper(store.get(), 30, &metrics, [] { return kNow; });
+  RetentionSweeper sweeper(store.get(), 30, 0, &metrics, [] { return kNow; });
 
   sweeper.Start(std::chrono::hours(1));
   BOOST_REQUIRE(WaitForSweeps(sweeper, 1));
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(zero_days_keeps_everything) {
   TempDir dir;
   std::unique_ptr<store::Store> store = OpenStore(dir);
   uint64_t old = Archive(store.get(), std::chrono::hours(24 * 3650));
-  RetentionSweeper sweeper(store.get(), 0, nullptr, [] { return kNow; });
+  RetentionSweeper sweeper(store.get(), 0, 0, nullptr, [] { return kNow; });
 
   sweeper.Start(std::chrono::hours(1));
   BOOST_REQUIRE(WaitForSweeps(sweeper, 1));
@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(reload_applies_to_next_sweep) {
   std::unique_ptr<store::Store> store = OpenStore(dir);
   uint64_t ten_days = Archive(store.get(), std::chrono::hours(24 * 10));
   uint64_t recent = Archive(store.get(), std::chrono::hours(1));
-  RetentionSweeper sweeper(store.get(), 30, nullptr, [] { return kNow; });
+  RetentionSweeper sweeper(store.get(), 30, 0, nullptr, [] { return kNow; });
 
   sweeper.Start(std::chrono::seconds(1));
   BOOST_REQUIRE(WaitForSweeps(sweeper, 1));
@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(reload_applies_to_next_sweep) {
 BOOST_AUTO_TEST_CASE(stop_returns_while_waiting) {
   TempDir dir;
   std::unique_ptr<store::Store> store = OpenStore(dir);
-  RetentionSweeper sweeper(store.get(), 30, nullptr, [] { return kNow; });
+  RetentionSweeper sweeper(store.get(), 30, 0, nullptr, [] { return kNow; });
   sweeper.Start(std::chrono::hours(1));
   BOOST_REQUIRE(WaitForSweeps(sweeper, 1));
 
@@ -139,6 +139,50 @@ BOOST_AUTO_TEST_CASE(stop_returns_while_waiting) {
   BOOST_TEST(
       (elapsed < kWaitLimit),
       "Stop took " << std::chrono::duration<double>(elapsed).count() << " s");
+}
+
+BOOST_AUTO_TEST_CASE(finished_jobs_expire) {
+  TempDir dir;
+  std::unique_ptr<store::Store> store = OpenStore(dir);
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       kNow.time_since_epoch())
+                       .count();
+  int64_t old_ms = now_ms - int64_t{31} * 24 * 60 * 60 * 1000;
+  uint64_t old = store->NextSequence();
+  uint64_t recent = store->NextSequence();
+  rocksdb::WriteBatch batch;
+  BOOST_REQUIRE(batch
+                    .Put(store->handle(store::Family::kJobs),
+                         store::EncodeSequenceKey(old),
+                         R"({"state":"done","created_ms":)" +
+                             std::to_string(old_ms) + R"(,"finished_ms":)" +
+                             std::to_string(old_ms) + "}")
+                    .ok());
+  BOOST_REQUIRE(batch
+                    .Put(store->handle(store::Family::kJobs),
+                         store::EncodeSequenceKey(recent),
+                         R"({"state":"done","created_ms":)" +
+                             std::to_string(now_ms) + R"(,"finished_ms":)" +
+                             std::to_string(now_ms) + "}")
+                    .ok());
+  BOOST_REQUIRE(store->Write(&batch, /*sync=*/false).ok());
+  ServiceMetrics metrics;
+  RetentionSweeper sweeper(store.get(), 0, 30, &metrics, [] { return kNow; });
+
+  sweeper.Start(std::chrono::hours(1));
+  BOOST_REQUIRE(WaitForSweeps(sweeper, 1));
+  sweeper.Stop();
+
+  std::string value;
+  BOOST_TEST(sweeper.jobs_deleted() == 1u);
+  BOOST_TEST(
+      !store->Get(store::Family::kJobs, store::EncodeSequenceKey(old), &value)
+           .ok());
+  BOOST_TEST(
+      store->Get(store::Family::kJobs, store::EncodeSequenceKey(recent), &value)
+          .ok());
+  BOOST_TEST(metrics.registry.Render().find("terra_jobs_expired_total 1") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

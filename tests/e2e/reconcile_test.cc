@@ -65,6 +65,36 @@ std::set<std::string> RequestedUsers(const FakeTerra& fake) {
 
 BOOST_AUTO_TEST_SUITE(reconcile)
 
+BOOST_AUTO_TEST_CASE(finished_jobs_expire) {
+  TerraFixture terra;
+  terra.fake_.SetHandler(WithSubscriptions({}));
+  terra.SetClock("2026-03-10T12:00");
+  DaemonFixture daemon(terra.Args(
+      {"--reconcile-look-back-days", "1", "--job-retention-days", "30"}));
+  Connect(daemon, kUserA, "a-1");
+  terra.SetClock("2026-03-11T03:31");
+  BOOST_REQUIRE_MESSAGE(
+      WaitUntil([&] { return CountJobs(daemon, "reconcile", "done") == 1; },
+                kWait),
+      daemon.daemon().Log());
+
+  // A month later the job of March 11 has expired, and the night of April
+  // 11 queues a new one.
+  terra.SetClock("2026-04-11T12:00");
+
+  BOOST_REQUIRE_MESSAGE(
+      daemon.daemon().WaitForLog("retention: deleted 1 jobs finished more "
+                                 "than 30 day(s) ago"),
+      daemon.daemon().Log());
+  BOOST_TEST(WaitUntil(
+      [&] {
+        return CountJobs(daemon, "reconcile", "done") == 1 &&
+               CountJobs(daemon, "reconcile", "queued") == 0 &&
+               CountJobs(daemon, "reconcile", "running") == 0;
+      },
+      kWait));
+}
+
 BOOST_AUTO_TEST_CASE(pulls_previous_day_for_active_only) {
   TerraFixture terra;
   terra.fake_.SetHandler(WithSubscriptions({}));

@@ -266,6 +266,97 @@ BOOST_AUTO_TEST_CASE(expiry_survives_reopen) {
   BOOST_TEST(HasDedup(*store, recent));
 }
 
+// Writes a job with `state`, created and (when finished) finished at the
+// given times, under a new id, and returns the id.
+uint64_t PutJob(Store* store, const std::string& state, int64_t created_ms,
+                int64_t finished_ms) {
+  uint64_t id = store->NextSequence();
+  std::string job = R"({"kind":"reconcile","state":")" + state +
+                    R"(","created_ms":)" + std::to_string(created_ms);
+  if (state == "done" || state == "failed") {
+    job += R"(,"finished_ms":)" + std::to_string(finished_ms);
+  }
+  job += "}";
+  rocksdb::WriteBatch batch;
+  BOOST_REQUIRE(
+      batch.Put(store->handle(Family::kJobs), EncodeSequenceKey(id), job).ok());
+  BOOST_REQUIRE(store->Write(&batch, /*sync=*/false).ok());
+  return id;
+}
+
+bool HasJob(const Store& store, uint64_t id) {
+  std::string value;
+  return store.Get(Family::kJobs, EncodeSequenceKey(id), &value).ok();
+}
+
+JobExpiryPass ExpireJobsFrom(Store* store, uint64_t from,
+                             size_t max_entries = 1000) {
+  JobExpiryPass pass;
+  Status status = ExpireJobs(store, kCutoffMs, from, max_entries, &pass);
+  BOOST_REQUIRE_MESSAGE(status.ok(), status.message());
+  return pass;
+}
+
+BOOST_AUTO_TEST_CASE(finished_old_jobs_deleted) {
+  TempDir dir;
+  std::unique_ptr<Store> store = OpenStore(dir);
+  int64_t old = kCutoffMs - 2 * kDayMs;
+  uint64_t done = PutJob(store.get(), "done", old, old + 1000);
+  uint64_t stuck = PutJob(store.get(), "running", old, 0);
+  uint64_t failed = PutJob(store.get(), "failed", old, old + 2000);
+  uint64_t late = PutJob(store.get(), "done", old, kCutoffMs + 1000);
+  uint64_t malformed = store->NextSequence();
+  rocksdb::WriteBatch batch;
+  BOOST_REQUIRE(batch
+                    .Put(store->handle(Family::kJobs),
+                         EncodeSequenceKey(malformed), "not a job")
+                    .ok());
+  BOOST_REQUIRE(store->Write(&batch, /*sync=*/false).ok());
+  uint64_t recent = PutJob(store.get(), "done", kNowMs, kNowMs);
+  uint64_t after_recent = PutJob(store.get(), "done", old, old);
+
+  JobExpiryPass pass = ExpireJobsFrom(store.get(), 0);
+
+  BOOST_TEST(pass.deleted == 2u);
+  BOOST_TEST(pass.complete);
+  BOOST_TEST(pass.next == stuck);
+  BOOST_TEST(!HasJob(*store, done));
+  BOOST_TEST(HasJob(*store, stuck));
+  BOOST_TEST(!HasJob(*store, failed));
+  BOOST_TEST(HasJob(*store, late));
+  BOOST_TEST(HasJob(*store, malformed));
+  BOOST_TEST(HasJob(*store, recent));
+  BOOST_TEST(HasJob(*store, after_recent),
+             "jobs after one created past "
+             "the cutoff are not read");
+}
+
+BOOST_AUTO_TEST_CASE(job_passes_continue) {
+  TempDir dir;
+  std::unique_ptr<Store> store = OpenStore(dir);
+  int64_t old = kCutoffMs - 2 * kDayMs;
+  std::vector<uint64_t> done;
+  for (int i = 0; i < 5; ++i)
+    done.push_back(PutJob(store.get(), "done", old, old));
+  uint64_t recent = PutJob(store.get(), "queued", kNowMs, 0);
+
+  JobExpiryPass first = ExpireJobsFrom(store.get(), 0, 2);
+  JobExpiryPass second = ExpireJobsFrom(store.get(), first.next, 2);
+  JobExpiryPass third = ExpireJobsFrom(store.get(), second.next, 2);
+
+  BOOST_TEST(first.deleted == 2u);
+  BOOST_TEST(!first.complete);
+  BOOST_TEST(first.next == done[2]);
+  BOOST_TEST(second.deleted == 2u);
+  BOOST_TEST(third.deleted == 1u);
+  BOOST_TEST(third.complete);
+  BOOST_TEST(third.next == done[4] + 1);
+  for (uint64_t id : done) {
+    BOOST_TEST(!HasJob(*store, id), "job " << id);
+  }
+  BOOST_TEST(HasJob(*store, recent));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
