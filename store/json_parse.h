@@ -33,10 +33,11 @@ inline constexpr size_t kMaxJsonDepth = 1000;
 // value.
 //
 // On failure, returns null and sets `ec` to the error that
-// boost::json::parse reports for the same text: json::error::too_deep when
-// arrays and objects nest deeper than `max_depth`, json::error::incomplete
-// for empty or truncated text, json::error::extra_data for anything after
-// the document, and the syntax errors of the document itself. Comments,
+// boost::json::parse reports for the same text. That is
+// json::error::too_deep when arrays and objects nest deeper than
+// `max_depth`, json::error::incomplete for empty or truncated text and
+// json::error::extra_data for anything after the document. Otherwise it is
+// the syntax error of the document itself. Comments,
 // trailing commas and invalid UTF-8 are rejected, as by default options.
 //
 // A number whose magnitude is beyond a double's range becomes infinity or

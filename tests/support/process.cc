@@ -154,7 +154,7 @@ bool DaemonProcess::Start(std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     // The admin listener starts after the webhook listener, and the
-    // retention line comes last, so waiting for it sees both ports.
+    // retention line comes after both, so once it is logged both ports are.
     std::smatch match;
     std::string log = Log();
     if (std::regex_search(log, match, kListening) &&
