@@ -235,8 +235,8 @@ bool StartListeners(Daemon* daemon) {
 
 // Re-reads the configuration and applies what can change while running:
 // secrets, signature tolerance, listener limits, the log level and the
-// retention times. Anything else needs a restart, and a log line tells
-// the operator so.
+// retention times. Anything else needs a restart, and the daemon logs a
+// warning that names it.
 void Reload(Daemon* daemon) {
   systemd::NotifyReloading();
   std::vector<const char*> argv;

@@ -137,6 +137,21 @@ bool HeaderFromJson(const boost::json::object& header, DeliveryRecord* record) {
   return true;
 }
 
+// Parses the JSON header of a delivery record into `record`.
+bool DecodeHeaderBytes(std::string_view header_bytes, DeliveryRecord* record) {
+  // Header values are stored as received, and a sender may put bytes that
+  // are not UTF-8 in a trace id, which must not make the archive unreadable.
+  boost::json::parse_options header_options;
+  header_options.allow_invalid_utf8 = true;
+  boost::system::error_code ec;
+  boost::json::value header =
+      boost::json::parse(header_bytes, ec, {}, header_options);
+  if (ec || !header.is_object()) {
+    return false;
+  }
+  return HeaderFromJson(header.get_object(), record);
+}
+
 constexpr std::array<std::pair<Outcome, std::string_view>, 4> kOutcomeNames = {{
     {Outcome::kStored, "stored"},
     {Outcome::kRecorded, "recorded"},
@@ -180,28 +195,15 @@ std::string EncodeDeliveryRecord(const DeliveryRecord& record) {
 bool DecodeDeliveryHeader(std::string_view bytes, DeliveryRecord* record) {
   std::string_view header_bytes;
   std::string_view body;
-  if (!SplitDeliveryRecord(bytes, &header_bytes, &body)) {
-    return false;
-  }
-
-  // Header values are stored as received, and a sender may put bytes that
-  // are not UTF-8 in a trace id; they must not make the archive unreadable.
-  boost::json::parse_options header_options;
-  header_options.allow_invalid_utf8 = true;
-  boost::system::error_code ec;
-  boost::json::value header =
-      boost::json::parse(header_bytes, ec, {}, header_options);
-  if (ec || !header.is_object()) {
-    return false;
-  }
-  return HeaderFromJson(header.get_object(), record);
+  return SplitDeliveryRecord(bytes, &header_bytes, &body) &&
+         DecodeHeaderBytes(header_bytes, record);
 }
 
 bool DecodeDeliveryRecord(std::string_view bytes, DeliveryRecord* record) {
   std::string_view header_bytes;
   std::string_view body;
   if (!SplitDeliveryRecord(bytes, &header_bytes, &body) ||
-      !DecodeDeliveryHeader(bytes, record)) {
+      !DecodeHeaderBytes(header_bytes, record)) {
     return false;
   }
   record->body = std::string(body);
